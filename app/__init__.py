@@ -1,0 +1,130 @@
+"""Ruyi (如意): one-stop case management for a city's enterprise-service office."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+
+from flask import Flask
+
+from config import CONFIGS
+
+
+def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
+    """Build the application for ``development``, ``testing`` or ``production``.
+
+    Without an argument the environment variable ``RUYI_ENV`` decides (default development).
+    ``overrides`` replace settings before the extensions read them (tests, benchmarks).
+    """
+    config_name = config_name or os.environ.get("RUYI_ENV", "development")
+    config = CONFIGS[config_name]
+    config.validate()
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config)
+    app.config.update(overrides or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
+    os.makedirs(app.instance_path, exist_ok=True)
+    logging.basicConfig(level=app.config["LOG_LEVEL"],
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app
+
+
+def _instance_secret_key(instance_path: str) -> str:
+    """A random key kept in ``instance/secret_key`` so development sessions survive restarts."""
+    os.makedirs(instance_path, exist_ok=True)
+    path = os.path.join(instance_path, "secret_key")
+    if not os.path.exists(path):
+        with open(path, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(32))
+        os.chmod(path, 0o600)
+    with open(path, encoding="ascii") as handle:
+        return handle.read().strip()
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions created in :mod:`app.extensions`."""
+    from app.core.i18n import select_locale
+    from app.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path),
+                                                     "migrations"))
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per domain package."""
+    from app.admin import bp as admin_bp
+    from app.audit import bp as audit_bp
+    from app.auth import bp as auth_bp
+    from app.main import bp as main_bp
+
+    for blueprint in (main_bp, auth_bp, admin_bp, audit_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Order matters: the sign-in gate, then idle timeout and forced password change."""
+    from app.auth.guards import register_guards
+    from app.core.errors import register_error_handlers
+    from app.core.security import register_security
+
+    register_security(app)
+    register_guards(app)
+    register_error_handlers(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Values and filters every template may use."""
+    from flask_babel import get_locale
+    from flask_login import current_user
+
+    from app.auth.forms import LanguageForm
+    from app.auth.models import UNIT_KIND_LABELS
+    from app.core.clock import now_utc
+    from app.core.i18n import LANGUAGE_NAMES, html_lang
+    from app.core.navigation import nav_for
+    from app.core.permissions import ROLE_LABELS, Permission
+    from app.core.validators import mask_mobile
+
+    @app.context_processor
+    def inject_globals():
+        locale = str(get_locale())
+        return {
+            "nav_items": nav_for(current_user),
+            "language_names": LANGUAGE_NAMES,
+            "current_locale": locale,
+            "page_lang": html_lang(locale),
+            "lang_tag": html_lang,
+            "language_form": LanguageForm(),
+            "role_labels": ROLE_LABELS,
+            "unit_kind_labels": UNIT_KIND_LABELS,
+            "permissions": Permission,
+            "now": now_utc(),
+        }
+
+    app.jinja_env.filters["mask_mobile"] = mask_mobile
+    app.jinja_env.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False)
+
+
+def register_cli(app: Flask) -> None:
+    """``flask users``, ``flask demo``."""
+    from app.auth.cli import users_cli
+    from app.demo.cli import demo_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,81 @@
+"""Per-request account rules: loading the user, idle timeouts, forced password change."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+
+from app.auth import services
+from app.auth.models import User
+from app.core.clock import now_utc
+from app.core.errors import render_error, wants_json
+from app.core.security import STATIC_ENDPOINTS
+from app.extensions import db, login_manager
+
+#: Endpoints a user who must change their password may still reach.
+PASSWORD_CHANGE_ALLOWED = frozenset({"auth.change_password", "auth.logout", "auth.set_language"})
+
+
+@login_manager.user_loader
+def load_user(identity: str) -> User | None:
+    """Resolve ``id:session_token``; a rotated token or a deactivated account signs out."""
+    user_id, _sep, token = identity.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active or user.session_token != token:
+        return None
+    return user
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """401 JSON for APIs; otherwise send the visitor to sign in and come back."""
+    if wants_json():
+        return render_error(401)
+    flash(_("Please sign in to continue."), "info")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def idle_limit(user: User) -> timedelta:
+    """DOMAIN §8: 30 minutes for staff, 15 for administrative roles (settings)."""
+    key = "IDLE_TIMEOUT_ADMIN_MINUTES" if user.is_admin_role else "IDLE_TIMEOUT_STAFF_MINUTES"
+    return timedelta(minutes=current_app.config[key])
+
+
+def _enforce_idle_timeout():
+    if not current_user.is_authenticated or request.endpoint in STATIC_ENDPOINTS:
+        return None
+    now = now_utc().timestamp()
+    last_seen = session.get("seen_at")
+    if last_seen is not None and now - last_seen > idle_limit(current_user).total_seconds():
+        services.sign_out(current_user, reason="timeout")
+        db.session.commit()
+        logout_user()
+        session.pop("seen_at", None)
+        if wants_json():
+            return render_error(401)
+        flash(_("You were signed out after a period of inactivity."), "warning")
+        return redirect(url_for("auth.login"))
+    session["seen_at"] = now
+    return None
+
+
+def _enforce_password_change():
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in PASSWORD_CHANGE_ALLOWED
+        and request.endpoint not in STATIC_ENDPOINTS
+    ):
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+def register_guards(app: Flask) -> None:
+    """Run after the sign-in gate (registered earlier by ``register_security``)."""
+    app.before_request(_enforce_idle_timeout)
+    app.before_request(_enforce_password_change)

@@ -1,0 +1,78 @@
+"""Domain errors and the HTTP error pages (HTML in the user's language, or JSON for APIs)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+
+logger = logging.getLogger("ruyi.errors")
+
+
+class DomainError(Exception):
+    """A business rule refused an action; the message is safe to show to the user."""
+
+
+class PermissionDenied(DomainError):
+    """The actor may not perform this action on this object."""
+
+
+class ValidationFailed(DomainError):
+    """Input was well-formed but breaks a domain rule."""
+
+
+def wants_json() -> bool:
+    """JSON for API paths and clients that prefer it over HTML."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
+        "text/html"
+    ]
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Bad request"), _("The request could not be understood.")),
+        401: (_("Please sign in"), _("You need to sign in to see this page.")),
+        403: (_("Access denied"), _("You do not have permission to do this.")),
+        404: (_("Page not found"), _("The page does not exist, or you may not see it.")),
+        405: (_("Method not allowed"), _("This address does not accept that kind of request.")),
+        413: (_("File too large"), _("The uploaded content is larger than allowed.")),
+        429: (_("Too many requests"), _("Too many attempts. Please wait a moment and try again.")),
+        500: (_("Something went wrong"), _("An unexpected error occurred. Nothing was saved.")),
+    }
+
+
+def render_error(code: int, title: str | None = None, text: str | None = None):
+    """Render an error in the negotiated language and format."""
+    default_title, default_text = _messages().get(code, _messages()[500])
+    title, text = title or default_title, text or default_text
+    if wants_json():
+        return jsonify(error=title, message=text, status=code), code
+    return render_template("errors/error.html", code=code, title=title, text=text), code
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Attach handlers so no error reaches the user as a bare server page."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return render_error(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        db.session.rollback()
+        logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return render_error(500)

@@ -1,0 +1,108 @@
+"""``flask demo seed``: Kunshan units and one user per role, idempotently."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from app.auth import services
+from app.auth.models import Unit, UnitKind, User
+from app.core.permissions import Role
+from app.extensions import db
+
+demo_cli = AppGroup("demo", help="Demo data.")
+
+#: Shown by ``make run``; satisfies the password policy. Never use demo data in production.
+DEMO_PASSWORD = "Ruyi#Demo2026"
+
+DEMO_UNITS = [
+    ("企业服务中心", "QYFW", UnitKind.SERVICE_CENTRE),
+    ("营商环境督查室", "DCS", UnitKind.SERVICE_CENTRE),
+    ("商务局", "SWJ", UnitKind.DEPARTMENT),
+    ("发展和改革委员会", "FGW", UnitKind.DEPARTMENT),
+    ("工业和信息化局", "GXJ", UnitKind.DEPARTMENT),
+    ("科学技术局", "KJJ", UnitKind.DEPARTMENT),
+    ("人力资源和社会保障局", "RSJ", UnitKind.DEPARTMENT),
+    ("市场监督管理局", "SJJ", UnitKind.DEPARTMENT),
+    ("自然资源和规划局", "ZGJ", UnitKind.DEPARTMENT),
+    ("住房和城乡建设局", "ZJJ", UnitKind.DEPARTMENT),
+    ("生态环境局", "HBJ", UnitKind.DEPARTMENT),
+    ("税务局", "SWU", UnitKind.DEPARTMENT),
+    ("台湾事务办公室", "TB", UnitKind.DEPARTMENT),
+    ("昆山开发区管委会", "KFQ", UnitKind.AREA),
+    ("昆山高新区管委会", "GXQ", UnitKind.AREA),
+    ("花桥经济开发区管委会", "HQ", UnitKind.AREA),
+    ("昆山旅游度假区管委会", "DJQ", UnitKind.AREA),
+    ("张浦镇人民政府", "ZPZ", UnitKind.AREA),
+    ("周市镇人民政府", "ZSZ", UnitKind.AREA),
+    ("陆家镇人民政府", "LJZ", UnitKind.AREA),
+    ("巴城镇人民政府", "BCZ", UnitKind.AREA),
+    ("千灯镇人民政府", "QDZ", UnitKind.AREA),
+    ("淀山湖镇人民政府", "DSHZ", UnitKind.AREA),
+    ("周庄镇人民政府", "ZZZ", UnitKind.AREA),
+    ("锦溪镇人民政府", "JXZ", UnitKind.AREA),
+]
+
+#: (username, display name, role, unit code)
+DEMO_USERS = [
+    ("admin", "王管理", Role.ADMIN, None),
+    ("auditor", "陈审计", Role.AUDITOR, None),
+    ("dispatcher", "李受理", Role.DISPATCHER, "QYFW"),
+    ("supervisor", "赵督办", Role.SUPERVISOR, "DCS"),
+    ("lead", "周局长", Role.UNIT_LEAD, "SWJ"),
+    ("handler", "张专员", Role.HANDLER, "SWJ"),
+    ("firm", "林经理", Role.FIRM_USER, None),
+]
+
+
+def seed_units() -> dict[str, Unit]:
+    """Create the demo units that are missing; return all of them by code."""
+    existing = {u.code: u for u in db.session.scalars(sa.select(Unit))}
+    for name, code, kind in DEMO_UNITS:
+        if code not in existing:
+            existing[code] = Unit(name=name, code=code, kind=kind, is_active=True)
+            db.session.add(existing[code])
+    db.session.flush()
+    return existing
+
+
+def seed_users(units: dict[str, Unit]) -> list[User]:
+    """Create the demo users that are missing (one per role)."""
+    created = []
+    for username, name, role, unit_code in DEMO_USERS:
+        if services.find_user(username) is not None:
+            continue
+        user = User(username=username, display_name=name, role=role,
+                    unit=units[unit_code] if unit_code else None, is_active=True)
+        services.set_password(user, DEMO_PASSWORD, temporary=False)
+        db.session.add(user)
+        created.append(user)
+    db.session.flush()
+    return created
+
+
+def database_is_empty() -> bool:
+    """No users yet: a fresh installation."""
+    return db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+@demo_cli.command("seed")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+def seed(if_empty: bool) -> None:
+    """Load the demo units and accounts (safe to run again)."""
+    if if_empty and not database_is_empty():
+        click.echo("Database already has data; demo seed skipped.")
+        return
+    units = seed_units()
+    users = seed_users(units)
+    db.session.commit()
+    click.echo(f"Demo data ready: {len(units)} units, {len(users)} new users.")
+
+
+@demo_cli.command("accounts")
+def accounts() -> None:
+    """Print the demo sign-ins."""
+    click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD})")
+    for username, name, role, _unit in DEMO_USERS:
+        click.echo(f"  {username:<11} {role.value:<11} {name}")

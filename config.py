@@ -1,0 +1,113 @@
+"""Configuration classes; every value can be overridden from the environment.
+
+Business values that admins tune at run time (SLA policies, the work calendar) live in the
+database, not here. Only deployment and security settings belong in this file.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _default_sqlite_url() -> str:
+    return "sqlite:///" + str(BASE_DIR / "instance" / "ruyi.db")
+
+
+class ConfigError(RuntimeError):
+    """Raised when a configuration cannot start safely (e.g. production without a secret)."""
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    #: Without SECRET_KEY, development keeps a random key in instance/secret_key.
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _default_sqlite_url()
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh_Hans_CN", "zh_Hant", "en")
+
+    BOOTSTRAP_SERVE_LOCAL = True
+    BOOTSTRAP_BOOTSWATCH_THEME = None
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    PREFER_HSTS = False
+
+    WTF_CSRF_TIME_LIMIT = _env_int("WTF_CSRF_TIME_LIMIT", 3600)
+
+    # Security policy of DOMAIN §8; the numbers are settings.
+    PASSWORD_MIN_LENGTH = _env_int("PASSWORD_MIN_LENGTH", 8)
+    LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 30)
+    IDLE_TIMEOUT_STAFF_MINUTES = _env_int("IDLE_TIMEOUT_STAFF_MINUTES", 30)
+    IDLE_TIMEOUT_ADMIN_MINUTES = _env_int("IDLE_TIMEOUT_ADMIN_MINUTES", 15)
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+
+    PAGE_SIZE = _env_int("PAGE_SIZE", 25)
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+    @classmethod
+    def validate(cls) -> None:
+        """Refuse unsafe settings; the base class accepts anything."""
+
+
+class DevelopmentConfig(Config):
+    """Local development: SQLite file in instance/, debug-friendly."""
+
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    """The test suite: its own database (TEST_DATABASE_URL or SQLite in memory)."""
+
+    TESTING = True
+    SECRET_KEY = "testing-only-key"  # noqa: S105 - the test suite's own throwaway key
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    RATELIMIT_STORAGE_URI = "memory://"
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    """Production: PostgreSQL, HTTPS-only cookies, HSTS; refuses to start half-configured."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFER_HSTS = True
+
+    @classmethod
+    def validate(cls) -> None:
+        """Production must be told its secret and its database explicitly."""
+        if not os.environ.get("SECRET_KEY"):
+            raise ConfigError("SECRET_KEY must be set in production (a long random string).")
+        if not os.environ.get("DATABASE_URL"):
+            raise ConfigError("DATABASE_URL must be set in production (PostgreSQL URL).")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

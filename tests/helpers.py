@@ -1,0 +1,29 @@
+"""Small HTTP helpers shared by view tests."""
+
+from __future__ import annotations
+
+import re
+
+_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/auth/login") -> str:
+    """A valid CSRF token for the client's session, read from a rendered page."""
+    response = client.get(path, follow_redirects=True)
+    match = _TOKEN.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def post_form(client, path: str, data: dict | None = None, token_from: str | None = None,
+              **kwargs):
+    """POST a form with a valid CSRF token (taken from ``token_from`` or the same path)."""
+    payload = dict(data or {})
+    payload["csrf_token"] = csrf_token(client, token_from or path)
+    return client.post(path, data=payload, **kwargs)
+
+
+def sign_in(client, username: str, password: str, **kwargs):
+    """Go through the real sign-in form."""
+    return post_form(client, "/auth/login", {"username": username, "password": password},
+                     **kwargs)

@@ -1,0 +1,63 @@
+"""Deny by default: every endpoint not listed here refuses anonymous users."""
+
+import pytest
+
+#: The only endpoints an anonymous visitor may reach. Adding one here is a security decision.
+PUBLIC_ENDPOINTS = {
+    "static",
+    "bootstrap.static",
+    "main.index",
+    "auth.login",
+    "auth.set_language",
+}
+
+
+def _sample_path(rule) -> str:
+    """A concrete URL for the rule: 1 for ids, the first choice for ``any(...)`` parts."""
+    values = {}
+    for arg, converter in rule._converters.items():
+        choices = getattr(converter, "items", None)
+        values[arg] = sorted(choices)[0] if choices else 1
+    return rule.build(values, append_unknown=False)[1]
+
+
+def protected_rules(app):
+    return [r for r in app.url_map.iter_rules() if r.endpoint not in PUBLIC_ENDPOINTS]
+
+
+def test_public_list_matches_the_views_marked_public(app):
+    from app.core.security import is_public_endpoint
+
+    marked = {e for e in app.view_functions if is_public_endpoint(app, e)}
+    assert marked == PUBLIC_ENDPOINTS
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_every_protected_endpoint_refuses_anonymous_users(app, client, as_json):
+    headers = {"Accept": "application/json"} if as_json else {}
+    for rule in protected_rules(app):
+        path = _sample_path(rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(path, method=method, headers=headers)
+            if as_json:
+                assert response.status_code in (400, 401), (rule.endpoint, method)
+                if response.status_code == 400:
+                    # CSRF is checked before the view; it also refuses, with no content.
+                    assert method == "POST", (rule.endpoint, method)
+            else:
+                assert response.status_code in (302, 400), (rule.endpoint, method)
+                if response.status_code == 302:
+                    assert "/auth/login" in response.headers["Location"], rule.endpoint
+            assert b"csrf" not in response.data.lower() or response.status_code == 400
+
+
+def test_anonymous_post_with_valid_csrf_token_is_still_refused(app, client):
+    from tests.helpers import csrf_token
+
+    token = csrf_token(client)
+    for rule in protected_rules(app):
+        if "POST" not in rule.methods:
+            continue
+        response = client.post(_sample_path(rule), data={"csrf_token": token})
+        assert response.status_code == 302, rule.endpoint
+        assert "/auth/login" in response.headers["Location"]
