@@ -1,4 +1,8 @@
-"""Plain ``make_*`` helpers for test data (the one way tests create rows)."""
+"""Plain ``make_*`` helpers for test data (the one way tests create rows).
+
+Factories commit: in the test transaction a commit only releases a savepoint, so the rows
+survive a view's ``rollback()`` and are still discarded when the test ends.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +32,7 @@ def unit(**overrides) -> Unit:
     values.update(overrides)
     row = Unit(**values)
     db.session.add(row)
-    db.session.flush()
+    db.session.commit()
     return row
 
 
@@ -44,5 +48,5 @@ def user(role: Role | str = Role.HANDLER, **overrides) -> User:
         values["unit"] = unit()
     row = User(**values)
     db.session.add(row)
-    db.session.flush()
+    db.session.commit()
     return row

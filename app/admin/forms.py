@@ -8,6 +8,7 @@ from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from app.auth.models import UNIT_KIND_LABELS
+from app.core.forms import options
 from app.core.i18n import LANGUAGE_NAMES
 from app.core.permissions import ROLE_LABELS, Role
 from app.core.validators import MainlandMobile
@@ -27,13 +28,14 @@ class UserForm(FlaskForm):
                            message=_l("Use letters, digits, dot, hyphen or underscore."))],
     )
     display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=64)])
-    role = SelectField(_l("Role"), choices=_role_choices, validators=[DataRequired()])
+    role = SelectField(_l("Role"), choices=lambda: options(_role_choices()),
+                       validators=[DataRequired()])
     unit_id = SelectField(_l("Unit"), coerce=int, validate_choice=True)
     email = StringField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
     mobile = StringField(_l("Mobile"), validators=[Optional(), MainlandMobile()])
     preferred_language = SelectField(
         _l("Language"),
-        choices=[("", _l("Browser default")), *LANGUAGE_NAMES.items()],
+        choices=options([("", _l("Browser default")), *LANGUAGE_NAMES.items()]),
         validators=[Optional()],
     )
     password = PasswordField(_l("Initial password"),
@@ -43,7 +45,7 @@ class UserForm(FlaskForm):
 
     def set_unit_choices(self, units) -> None:
         """Offer the active units (and 'none', allowed only for non-staff roles)."""
-        self.unit_id.choices = [(0, _l("— none —"))] + [(u.id, u.name) for u in units]
+        self.unit_id.choices = options([(0, _l("— none —"))] + [(u.id, u.name) for u in units])
 
     @property
     def role_value(self) -> Role:
@@ -60,7 +62,8 @@ class UnitForm(FlaskForm):
         validators=[DataRequired(), Length(max=20),
                     Regexp(r"^[A-Za-z0-9_\-]+$", message=_l("Use letters, digits, - or _."))],
     )
-    kind = SelectField(_l("Kind"), choices=[(k.value, v) for k, v in UNIT_KIND_LABELS.items()])
+    kind = SelectField(_l("Kind"),
+                       choices=options([(k.value, v) for k, v in UNIT_KIND_LABELS.items()]))
     submit = SubmitField(_l("Save"))
 
 
@@ -71,10 +74,11 @@ class UserFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search"))
-    role = SelectField(_l("Role"), choices=lambda: [("", _l("All roles")), *_role_choices()])
+    role = SelectField(_l("Role"),
+                       choices=lambda: options([("", _l("All roles")), *_role_choices()]))
     unit = SelectField(_l("Unit"), coerce=str)
     status = SelectField(
         _l("Status"),
-        choices=[("", _l("All")), ("active", _l("Active")), ("inactive", _l("Inactive")),
-                 ("locked", _l("Locked"))],
+        choices=options([("", _l("All")), ("active", _l("Active")), ("inactive", _l("Inactive")),
+                         ("locked", _l("Locked"))]),
     )

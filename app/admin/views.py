@@ -11,7 +11,7 @@ from app.admin.forms import UnitForm, UserFilterForm, UserForm
 from app.auth import services
 from app.auth.models import Unit, User
 from app.core.errors import ValidationFailed
-from app.core.forms import ConfirmForm
+from app.core.forms import ConfirmForm, options
 from app.core.pagination import paginate
 from app.core.permissions import Permission, require_permission
 from app.extensions import db
@@ -26,7 +26,7 @@ def _units():
 def users():
     """Searchable, filterable list of accounts."""
     form = UserFilterForm(request.args)
-    form.unit.choices = [("", _("All units"))] + [(str(u.id), u.name) for u in _units()]
+    form.unit.choices = options([("", _("All units"))] + [(str(u.id), u.name) for u in _units()])
     stmt = queries.users_query(form.q.data or "", form.role.data or "", form.unit.data or "",
                                form.status.data or "")
     return render_template("admin/users.html", form=form, page=paginate(stmt),

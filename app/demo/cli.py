@@ -82,6 +82,13 @@ def seed_users(units: dict[str, Unit]) -> list[User]:
     return created
 
 
+def seed_demo() -> dict[str, int]:
+    """Every domain's demo data, in dependency order; returns counts for the summary line."""
+    units = seed_units()
+    users = seed_users(units)
+    return {"units": len(units), "new users": len(users)}
+
+
 def database_is_empty() -> bool:
     """No users yet: a fresh installation."""
     return db.session.scalar(sa.select(sa.func.count(User.id))) == 0
@@ -94,10 +101,9 @@ def seed(if_empty: bool) -> None:
     if if_empty and not database_is_empty():
         click.echo("Database already has data; demo seed skipped.")
         return
-    units = seed_units()
-    users = seed_users(units)
+    summary = seed_demo()
     db.session.commit()
-    click.echo(f"Demo data ready: {len(units)} units, {len(users)} new users.")
+    click.echo("Demo data ready: " + ", ".join(f"{n} {what}" for what, n in summary.items()))
 
 
 @demo_cli.command("accounts")
