@@ -71,9 +71,10 @@ def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.audit import bp as audit_bp
     from app.auth import bp as auth_bp
+    from app.firms import bp as firms_bp
     from app.main import bp as main_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp, audit_bp):
+    for blueprint in (main_bp, auth_bp, admin_bp, audit_bp, firms_bp):
         app.register_blueprint(blueprint)
 
 
