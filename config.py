@@ -67,6 +67,15 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
 
     PAGE_SIZE = _env_int("PAGE_SIZE", 25)
+
+    # Notifications: console (development), capture (tests), smtp (production).
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "ruyi@localhost")
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
     @classmethod
@@ -88,6 +97,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     RATELIMIT_STORAGE_URI = "memory://"
     SERVER_NAME = None
+    MAIL_BACKEND = "capture"
 
 
 class ProductionConfig(Config):

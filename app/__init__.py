@@ -73,8 +73,9 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.firms import bp as firms_bp
     from app.main import bp as main_bp
+    from app.tickets import bp as tickets_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp, audit_bp, firms_bp):
+    for blueprint in (main_bp, auth_bp, admin_bp, audit_bp, firms_bp, tickets_bp):
         app.register_blueprint(blueprint)
 
 

@@ -57,6 +57,30 @@ class Permission(StrEnum):
     FIRM_UNMASK = "firm.unmask"
     FIRM_ACCEPT_LEGACY_USCC = "firm.accept_legacy_uscc"
     FIRM_EDIT_SERVED = "firm.edit_served"
+    # Tickets (DOMAIN §1, §3.1). Object rules (whose unit, whose firm) are predicates.
+    TICKET_VIEW_ALL = "ticket.view_all"
+    TICKET_VIEW_UNIT = "ticket.view_unit"
+    TICKET_VIEW_OWN = "ticket.view_own"
+    TICKET_CREATE = "ticket.create"
+    TICKET_INTAKE = "ticket.intake"
+    TICKET_DISPATCH = "ticket.dispatch"
+    TICKET_HANDLE = "ticket.handle"
+    TICKET_ENDORSE_EXTENSION = "ticket.endorse_extension"
+    TICKET_SIGN_FINAL_REPLY = "ticket.sign_final_reply"
+    TICKET_APPROVE_REPLY = "ticket.approve_reply"
+    TICKET_FOLLOW_UP = "ticket.follow_up"
+    TICKET_REOPEN = "ticket.reopen"
+    TICKET_REOPEN_BEYOND_LIMIT = "ticket.reopen_beyond_limit"
+    TICKET_REOPEN_CLOSED = "ticket.reopen_closed"
+    TICKET_RATE = "ticket.rate"
+    TICKET_SUPPLY_INFO = "ticket.supply_info"
+    TICKET_WITHDRAW = "ticket.withdraw"
+    TICKET_URGE = "ticket.urge"
+    TICKET_SUPERVISE = "ticket.supervise"
+    TICKET_DECIDE_EXTENSION = "ticket.decide_extension"
+    TICKET_APPROVE_FINAL_REPLY = "ticket.approve_final_reply"
+    TICKET_COMMENT = "ticket.comment"
+    TICKET_CONFIGURE = "ticket.configure"
 
 
 P = Permission
@@ -74,6 +98,24 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.AUDITOR: frozenset({P.AUDIT_VIEW, P.AUDIT_EXPORT}),
 }
+
+_TICKET_HANDLER = {P.TICKET_VIEW_UNIT, P.TICKET_CREATE, P.TICKET_HANDLE, P.TICKET_COMMENT}
+#: Ticket rights per role (DOMAIN §1 and the "who" column of §3.1); admins and auditors handle none.
+_TICKET_PERMISSIONS: dict[Role, set[Permission]] = {
+    Role.FIRM_USER: {P.TICKET_VIEW_OWN, P.TICKET_CREATE, P.TICKET_RATE, P.TICKET_SUPPLY_INFO,
+                     P.TICKET_WITHDRAW},
+    Role.HANDLER: _TICKET_HANDLER,
+    Role.UNIT_LEAD: _TICKET_HANDLER | {P.TICKET_ENDORSE_EXTENSION, P.TICKET_SIGN_FINAL_REPLY},
+    Role.DISPATCHER: {P.TICKET_VIEW_ALL, P.TICKET_CREATE, P.TICKET_INTAKE, P.TICKET_DISPATCH,
+                      P.TICKET_APPROVE_REPLY, P.TICKET_FOLLOW_UP, P.TICKET_REOPEN,
+                      P.TICKET_WITHDRAW, P.TICKET_URGE, P.TICKET_COMMENT},
+    Role.SUPERVISOR: {P.TICKET_VIEW_ALL, P.TICKET_SUPERVISE, P.TICKET_DECIDE_EXTENSION,
+                      P.TICKET_APPROVE_FINAL_REPLY, P.TICKET_REOPEN_CLOSED,
+                      P.TICKET_REOPEN_BEYOND_LIMIT, P.TICKET_COMMENT},
+    Role.ADMIN: {P.TICKET_CONFIGURE},
+}
+ROLE_PERMISSIONS = {role: rights | _TICKET_PERMISSIONS.get(role, set())
+                    for role, rights in ROLE_PERMISSIONS.items()}
 
 
 def role_has(role: Role | str | None, permission: Permission) -> bool:
