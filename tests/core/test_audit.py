@@ -47,9 +47,8 @@ def test_bulk_orm_statements_on_audit_rows_are_refused(db, event, statement):
 ])
 def test_the_database_itself_refuses_changes_to_audit_rows(db, event, sql):
     """Even plain SQL, bypassing the application, cannot rewrite history (migration triggers)."""
-    with pytest.raises(sa.exc.DatabaseError, match="append-only"):
-        with db.session.begin_nested():
-            db.session.connection().exec_driver_sql(sql)
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), db.session.begin_nested():
+        db.session.connection().exec_driver_sql(sql)
     assert db.session.get(AuditEvent, event.id).action == "test.action"
 
 
