@@ -85,9 +85,15 @@ class Client(FlaskClient):
 
 @pytest.fixture
 def client(app):
-    """An HTTP client for the application."""
+    """An HTTP client for the application.
+
+    It asks for English unless a test sends its own Accept-Language, so assertions can use the
+    source strings; the language tests check the Chinese defaults explicitly.
+    """
     app.test_client_class = Client
-    return app.test_client()
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return test_client
 
 
 @pytest.fixture
