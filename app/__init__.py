@@ -73,9 +73,11 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.firms import bp as firms_bp
     from app.main import bp as main_bp
+    from app.sla import bp as sla_bp
     from app.tickets import bp as tickets_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp, audit_bp, firms_bp, tickets_bp):
+    for blueprint in (main_bp, auth_bp, admin_bp, audit_bp, firms_bp, tickets_bp,
+                      sla_bp):
         app.register_blueprint(blueprint)
 
 
@@ -127,6 +129,11 @@ def register_cli(app: Flask) -> None:
     """``flask users``, ``flask demo``."""
     from app.auth.cli import users_cli
     from app.demo.cli import demo_cli
+    from app.firms.cli import firms_cli
+    from app.sla.cli import calendar_cli, sla_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(firms_cli)
+    app.cli.add_command(calendar_cli)
+    app.cli.add_command(sla_cli)

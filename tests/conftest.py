@@ -39,7 +39,17 @@ def app():
     with application.app_context():
         reset_database(_db.engine)
         upgrade()
+        seed_reference_data()
     return application
+
+
+def seed_reference_data() -> None:
+    """What every deadline needs, committed once: the official calendar and default policies."""
+    from app.sla import services as sla
+
+    sla.seed_calendar()
+    sla.seed_policies()
+    _db.session.commit()
 
 
 @pytest.fixture(autouse=True)

@@ -81,6 +81,9 @@ class Permission(StrEnum):
     TICKET_APPROVE_FINAL_REPLY = "ticket.approve_final_reply"
     TICKET_COMMENT = "ticket.comment"
     TICKET_CONFIGURE = "ticket.configure"
+    # The working calendar and SLA policies (DOMAIN §3.2 [cfg]).
+    CALENDAR_MANAGE = "calendar.manage"
+    SLA_MANAGE = "sla.manage"
 
 
 P = Permission
@@ -116,6 +119,9 @@ _TICKET_PERMISSIONS: dict[Role, set[Permission]] = {
 }
 ROLE_PERMISSIONS = {role: rights | _TICKET_PERMISSIONS.get(role, set())
                     for role, rights in ROLE_PERMISSIONS.items()}
+
+#: The calendar and SLA policies are configuration: administrators only (DOMAIN §1).
+ROLE_PERMISSIONS[Role.ADMIN] = ROLE_PERMISSIONS[Role.ADMIN] | {P.CALENDAR_MANAGE, P.SLA_MANAGE}
 
 
 def role_has(role: Role | str | None, permission: Permission) -> bool:

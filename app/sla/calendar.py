@@ -1,0 +1,317 @@
+"""Working-day and working-hour arithmetic on the official calendar (DOMAIN §3.2).
+
+Pure code: no database, no clock. A :class:`WorkCalendar` is built from ``(date, is_workday)``
+rows covering whole years and keeps the working days as one sorted list of ordinals, so every
+question is a couple of ``bisect`` calls — one deadline costs microseconds, whatever its length.
+
+Conventions, all in Asia/Shanghai local time (China has kept no daylight saving time since 1991):
+
+* **Working-day limits count 次日起.** The deadline of an N-working-day limit is the end
+  (23:59:59) of the N-th working day after the start date. A start on a non-working day is
+  deemed to happen on the next working day, so counting begins the day after *that* — the rule
+  of ``chinese_calendar.find_workday`` and of local practice ("节假日受理的，顺延至下一工作日").
+  One formula covers both cases: the N-th working day after the first working day on or after
+  the start date.
+* **Working-minute limits** count only minutes inside office hours on working days.
+* **Working time between two instants** has two measures: by default whole working days (each
+  working day weighs 24 hours, so "≤ 1 WD left" means "the deadline is today or the last
+  stretch before it"), or with office hours only the minutes inside them.
+* A date in a year the calendar does not cover raises :class:`CalendarNotConfigured`; there is
+  deliberately no Monday-to-Friday fallback, because a guessed 调休 is a wrong deadline.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+DAY_SECONDS = 86_400
+#: Deadlines end at this local second of their day.
+END_OF_DAY_SECONDS = DAY_SECONDS - 1
+#: "End of the same working day, or the next one if created after 15:00" (DOMAIN §3.2).
+SAME_DAY_CUTOFF = time(15, 0)
+
+
+class CalendarNotConfigured(Exception):
+    """The working calendar has no rows for a year a computation needs."""
+
+    def __init__(self, year: int):
+        self.year = year
+        super().__init__(
+            f"The working calendar has no days for {year}. An administrator must enter that "
+            f"year's working days before deadlines in it can be computed."
+        )
+
+
+def _seconds(t: time) -> int:
+    return t.hour * 3600 + t.minute * 60 + t.second
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    """The daily office periods, e.g. 08:30–12:00 and 13:30–17:30 (DOMAIN §3.2 [cfg])."""
+
+    periods: tuple[tuple[time, time], ...] = ((time(8, 30), time(12, 0)),
+                                              (time(13, 30), time(17, 30)))
+    _spans: tuple[tuple[int, int], ...] = field(init=False, repr=False, compare=False)
+    day_seconds: int = field(init=False, compare=False)
+
+    def __post_init__(self):
+        spans = tuple((_seconds(a), _seconds(b)) for a, b in self.periods)
+        if not spans:
+            raise ValueError("office hours need at least one period")
+        previous_end = -1
+        for start, end in spans:
+            if not previous_end <= start < end:
+                raise ValueError("office periods must be ordered, non-empty and not overlap")
+            previous_end = end
+        object.__setattr__(self, "_spans", spans)
+        object.__setattr__(self, "day_seconds", sum(end - start for start, end in spans))
+
+    @property
+    def day_minutes(self) -> float:
+        """Office minutes in one working day (450 by default)."""
+        return self.day_seconds / 60
+
+    def elapsed_at(self, seconds_of_day: float) -> float:
+        """Office seconds of a day that have passed at a given second of that day."""
+        return sum(min(max(seconds_of_day - start, 0), end - start) for start, end in self._spans)
+
+    def clock_at(self, office_seconds: float) -> float:
+        """The second of the day at which ``office_seconds`` of office time have passed.
+
+        A value that exactly fills a period lands on that period's end (12:00, not 13:30).
+        """
+        for start, end in self._spans:
+            if office_seconds <= end - start:
+                return start + office_seconds
+            office_seconds -= end - start
+        return self._spans[-1][1]
+
+
+DEFAULT_OFFICE_HOURS = OfficeHours()
+
+
+def _local(moment: datetime) -> tuple[int, float]:
+    """(local date ordinal, seconds since local midnight) of an aware instant."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime refused: deadlines need aware instants")
+    local = moment.astimezone(LOCAL_TZ)
+    seconds = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
+    return local.toordinal(), seconds
+
+
+def _instant(ordinal: int, seconds: float) -> datetime:
+    """The aware UTC instant of a local date ordinal plus seconds since local midnight."""
+    local = datetime.fromordinal(ordinal).replace(tzinfo=LOCAL_TZ) + timedelta(seconds=seconds)
+    return local.astimezone(UTC)
+
+
+def local_end_of_day(day: date) -> datetime:
+    """23:59:59 Asia/Shanghai of a date, as aware UTC: the moment every day-based deadline falls."""
+    return _instant(day.toordinal(), END_OF_DAY_SECONDS)
+
+
+def add_natural_minutes(start: datetime, minutes: float) -> datetime:
+    """Clock time, for critical urgency: no calendar involved."""
+    return start + timedelta(minutes=minutes)
+
+
+class WorkCalendar:
+    """Which days are worked, for the whole years given; everything else raises."""
+
+    def __init__(self, rows: Iterable[tuple[date, bool]]):
+        per_year: Counter[int] = Counter()
+        workdays: list[int] = []
+        for day, is_workday in rows:
+            per_year[day.year] += 1
+            if is_workday:
+                workdays.append(day.toordinal())
+        complete = {y for y, n in per_year.items() if n == date(y, 12, 31).timetuple().tm_yday}
+        self._years = frozenset(complete)
+        #: Working days of the complete years only, sorted: the one structure every query uses.
+        self._work = sorted(o for o in workdays if date.fromordinal(o).year in complete)
+        self._workset = frozenset(self._work)
+        self._run_end = self._contiguous_runs(complete)
+
+    @staticmethod
+    def _contiguous_runs(years: set[int]) -> dict[int, int]:
+        """For each covered year, the last year of the unbroken run of covered years it is in."""
+        run_end: dict[int, int] = {}
+        for year in sorted(years, reverse=True):
+            run_end[year] = run_end.get(year + 1, year)
+        return run_end
+
+    # -- coverage ---------------------------------------------------------------------------
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        """The complete years this calendar knows, ascending."""
+        return tuple(sorted(self._years))
+
+    def covers(self, day: date) -> bool:
+        """Whether the day's year is configured (never raises)."""
+        return day.year in self._years
+
+    def _require_span(self, first_year: int, last_year: int) -> None:
+        """Every year from ``first_year`` to ``last_year`` must be covered."""
+        if first_year > last_year:
+            first_year, last_year = last_year, first_year
+        end = self._run_end.get(first_year)
+        if end is None:
+            raise CalendarNotConfigured(first_year)
+        if end < last_year:
+            raise CalendarNotConfigured(end + 1)
+
+    def _work_at(self, index: int, from_year: int) -> int:
+        """The working day at ``index``, if it exists inside covered years from ``from_year``."""
+        if index < 0:
+            raise CalendarNotConfigured(min(self._years) - 1)
+        if index >= len(self._work):
+            raise CalendarNotConfigured(self._run_end[from_year] + 1)
+        ordinal = self._work[index]
+        self._require_span(from_year, date.fromordinal(ordinal).year)
+        return ordinal
+
+    # -- days -------------------------------------------------------------------------------
+
+    def is_workday(self, day: date) -> bool:
+        """Whether a date is worked (a 调休 Saturday is; a holiday Monday is not)."""
+        self._require_span(day.year, day.year)
+        return day.toordinal() in self._workset
+
+    def working_day_after(self, day: date, n: int) -> date:
+        """The N-th working day after a date, 次日起; a non-working date counts from the next
+        working day. ``n = 0`` gives that working day itself, a negative ``n`` counts back."""
+        self._require_span(day.year, day.year)
+        ordinal = day.toordinal()
+        index = bisect.bisect_left(self._work, ordinal) + n
+        return date.fromordinal(self._work_at(index, day.year))
+
+    def working_days_between(self, first: date, last: date) -> int:
+        """Working days in ``(first, last]``: the days a pause from ``first`` to ``last`` took."""
+        if last <= first:
+            return 0
+        self._require_span(first.year, last.year)
+        return (bisect.bisect_right(self._work, last.toordinal())
+                - bisect.bisect_right(self._work, first.toordinal()))
+
+    # -- deadlines --------------------------------------------------------------------------
+
+    def add_working_days(self, start: datetime, n: int) -> datetime:
+        """End (23:59:59 local, returned as UTC) of the N-th working day after ``start``, 次日起.
+
+        Fri 2026-02-13 + 5 → Fri 2026-02-27 (Sat 02-14 is a make-up day, 02-15…23 are off);
+        Wed 2026-09-30 + 3 → Sat 2026-10-10. ``n = 0`` is the end of the start's working day.
+        """
+        ordinal, _seconds_of_day = _local(start)
+        year = date.fromordinal(ordinal).year
+        self._require_span(year, year)
+        index = bisect.bisect_left(self._work, ordinal) + n
+        return _instant(self._work_at(index, year), END_OF_DAY_SECONDS)
+
+    def shift_working_days(self, moment: datetime, n: int) -> datetime:
+        """The same local clock time, ``n`` working days later (or earlier when negative).
+
+        Used to extend a deadline and to count an urge back from one; an end-of-day deadline
+        stays an end-of-day deadline.
+        """
+        ordinal, seconds = _local(moment)
+        year = date.fromordinal(ordinal).year
+        self._require_span(year, year)
+        index = bisect.bisect_left(self._work, ordinal) + n
+        return _instant(self._work_at(index, year), seconds)
+
+    def end_of_working_day(self, start: datetime, cutoff: time = SAME_DAY_CUTOFF) -> datetime:
+        """End of the same working day, or of the next working day when ``start`` is after
+        ``cutoff`` or on a non-working day (马上办 and urgent handling, DOMAIN §3.2)."""
+        ordinal, seconds = _local(start)
+        day = date.fromordinal(ordinal)
+        late = seconds > _seconds(cutoff)
+        return self.add_working_days(start, 1 if late and self.is_workday(day) else 0)
+
+    def add_working_minutes(self, start: datetime, minutes: float,
+                            office_hours: OfficeHours = DEFAULT_OFFICE_HOURS) -> datetime:
+        """``start`` plus ``minutes`` of office time on working days (negative counts back).
+
+        A start outside office hours begins at the next office period; a result that exactly
+        fills a period ends at that period's end (e.g. 12:00).
+        """
+        if minutes < 0:
+            return self._subtract_working_seconds(start, -minutes * 60, office_hours)
+        if minutes == 0:
+            return start
+        remaining = minutes * 60
+        per_day = office_hours.day_seconds
+        ordinal, seconds = _local(start)
+        year = date.fromordinal(ordinal).year
+        self._require_span(year, year)
+        index = bisect.bisect_left(self._work, ordinal)
+        if ordinal in self._workset:
+            left_today = per_day - office_hours.elapsed_at(seconds)
+            if remaining <= left_today:
+                used = per_day - left_today + remaining
+                return _instant(ordinal, office_hours.clock_at(used))
+            remaining -= left_today
+            index += 1
+        whole_days = int((remaining - 1e-9) // per_day)
+        index += whole_days
+        remaining -= whole_days * per_day
+        day = self._work_at(index, year)
+        return _instant(day, office_hours.clock_at(remaining))
+
+    def _subtract_working_seconds(self, moment: datetime, remaining: float,
+                                  office_hours: OfficeHours) -> datetime:
+        per_day = office_hours.day_seconds
+        ordinal, seconds = _local(moment)
+        year = date.fromordinal(ordinal).year
+        self._require_span(year, year)
+        index = bisect.bisect_right(self._work, ordinal) - 1
+        if ordinal in self._workset:
+            used_today = office_hours.elapsed_at(seconds)
+            if remaining <= used_today:
+                return _instant(ordinal, office_hours.clock_at(used_today - remaining))
+            remaining -= used_today
+            index -= 1
+        whole_days = int((remaining - 1e-9) // per_day)
+        index -= whole_days
+        remaining -= whole_days * per_day
+        day = self._work_at(index, year)
+        return _instant(day, office_hours.clock_at(per_day - remaining))
+
+    def add_natural_minutes(self, start: datetime, minutes: float) -> datetime:
+        """Clock minutes (critical urgency); on the calendar only so callers have one API."""
+        return add_natural_minutes(start, minutes)
+
+    # -- measuring --------------------------------------------------------------------------
+
+    def working_seconds_between(self, a: datetime, b: datetime,
+                                office_hours: OfficeHours | None = None) -> float:
+        """Working time from ``a`` to ``b`` in seconds, negative when ``b`` is before ``a``.
+
+        Without office hours every working day weighs 86,400 s (so ``/ 86400`` is working
+        days — the measure of day-based limits); with office hours only their seconds count
+        (the measure of working-minute limits).
+        """
+        if b < a:
+            return -self.working_seconds_between(b, a, office_hours)
+        (oa, sa), (ob, sb) = _local(a), _local(b)
+        self._require_span(date.fromordinal(oa).year, date.fromordinal(ob).year)
+        if office_hours is None:
+            per_day, part = DAY_SECONDS, float
+        else:
+            per_day, part = office_hours.day_seconds, office_hours.elapsed_at
+        if oa == ob:
+            return part(sb) - part(sa) if oa in self._workset else 0.0
+        between = bisect.bisect_left(self._work, ob) - bisect.bisect_right(self._work, oa)
+        total = between * per_day
+        if oa in self._workset:
+            total += per_day - part(sa)
+        if ob in self._workset:
+            total += part(sb)
+        return float(total)

@@ -1,0 +1,585 @@
+"""Loading, seeding and editing the calendar, the SLA policies and the SLA settings.
+
+Reading is cached twice: per process by revision token (``SlaSettings.calendar_revision`` /
+``policy_revision``, changed by every edit, so every gunicorn worker notices an edit on its next
+request) and per request in ``flask.g`` (so a page costs at most one small query for it).
+Services flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import g, has_app_context
+
+from app.core import audit
+from app.core.clock import now_utc, today_local
+from app.core.errors import ValidationFailed
+from app.extensions import db
+from app.sla.calendar import OfficeHours, WorkCalendar
+from app.sla.enums import (
+    DayKind,
+    DaySource,
+    DemandType,
+    LimitUnit,
+    ServiceMode,
+    SlaStep,
+    Urgency,
+)
+from app.sla.models import (
+    Limit,
+    PolicyLimits,
+    SlaPolicy,
+    SlaSettings,
+    WorkCalendarDay,
+    new_revision,
+)
+
+logger = logging.getLogger("ruyi.sla")
+
+#: Admins are warned this many days before a year starts that it has no calendar yet.
+CALENDAR_WARNING_DAYS = 60
+
+PolicyKey = tuple[ServiceMode, DemandType, Urgency, bool]
+
+
+class PolicyNotConfigured(LookupError):
+    """No SLA policy row exists for a kind of ticket (run ``flask sla seed-policies``)."""
+
+    def __init__(self, key: PolicyKey):
+        self.key = key
+        super().__init__(f"No SLA policy for {key}; run 'flask sla seed-policies'.")
+
+
+# -- settings ------------------------------------------------------------------------------
+
+
+def get_settings() -> SlaSettings:
+    """The one settings row (the migration creates it; recreated with defaults if missing)."""
+    settings = db.session.get(SlaSettings, 1)
+    if settings is None:
+        settings = SlaSettings(id=1)
+        db.session.add(settings)
+        db.session.flush()
+    return settings
+
+
+def load_settings() -> SlaSettings:
+    """The settings row for this request: office hours (``.office_hours``) and extension rules."""
+    return _per_request("settings", get_settings)
+
+
+def _revisions() -> tuple[str, str]:
+    row = db.session.execute(
+        sa.select(SlaSettings.calendar_revision, SlaSettings.policy_revision)
+        .where(SlaSettings.id == 1)
+    ).first()
+    if row is None:
+        settings = get_settings()
+        return settings.calendar_revision, settings.policy_revision
+    return row[0], row[1]
+
+
+def _per_request(name: str, build: Callable):
+    """Memoise a value for the current request (or app context)."""
+    if not has_app_context():
+        return build()
+    key = f"_sla_{name}"
+    if key not in g:
+        setattr(g, key, build())
+    return getattr(g, key)
+
+
+def _forget_request_values() -> None:
+    if has_app_context():
+        for name in ("calendar", "policies", "office_hours", "settings"):
+            g.pop(f"_sla_{name}", None)
+
+
+_process_cache: dict[str, tuple[str, object]] = {}
+
+
+def _cached(name: str, revision: str, build: Callable):
+    cached = _process_cache.get(name)
+    if cached is not None and cached[0] == revision:
+        return cached[1]
+    value = build()
+    _process_cache[name] = (revision, value)
+    return value
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def load_calendar() -> WorkCalendar:
+    """The working calendar of every configured year, cached until an admin edits a day."""
+    def build():
+        revision = _revisions()[0]
+        return _cached("calendar", revision, _read_calendar)
+
+    return _per_request("calendar", build)
+
+
+def _read_calendar() -> WorkCalendar:
+    rows = db.session.execute(sa.select(WorkCalendarDay.day, WorkCalendarDay.is_workday))
+    return WorkCalendar((day, bool(is_workday)) for day, is_workday in rows)
+
+
+def load_office_hours() -> OfficeHours:
+    """The configured office hours (08:30–12:00, 13:30–17:30 unless an admin changed them)."""
+    return _per_request("office_hours", lambda: get_settings().office_hours)
+
+
+def load_policies() -> dict[PolicyKey, PolicyLimits]:
+    """Every policy as an immutable snapshot, cached until an admin edits one."""
+    def build():
+        revision = _revisions()[1]
+        return _cached("policies", revision, _read_policies)
+
+    return _per_request("policies", build)
+
+
+def _read_policies() -> dict[PolicyKey, PolicyLimits]:
+    return {p.key: p.snapshot() for p in db.session.scalars(sa.select(SlaPolicy))}
+
+
+def policy_for(service_mode: ServiceMode | str, demand_type: DemandType | str,
+               urgency: Urgency | str, is_complex: bool = False) -> SlaPolicy:
+    """The policy row for one kind of ticket (raises :class:`PolicyNotConfigured`)."""
+    key = _key(service_mode, demand_type, urgency, is_complex)
+    policy = db.session.scalar(sa.select(SlaPolicy).where(
+        SlaPolicy.service_mode == key[0], SlaPolicy.demand_type == key[1],
+        SlaPolicy.urgency == key[2], SlaPolicy.is_complex == key[3],
+    ))
+    if policy is None:
+        raise PolicyNotConfigured(key)
+    return policy
+
+
+def policy_limits(service_mode: ServiceMode | str, demand_type: DemandType | str,
+                  urgency: Urgency | str, is_complex: bool = False) -> PolicyLimits:
+    """Like :func:`policy_for` but from the cache: no query when nothing changed."""
+    key = _key(service_mode, demand_type, urgency, is_complex)
+    try:
+        return load_policies()[key]
+    except KeyError:
+        raise PolicyNotConfigured(key) from None
+
+
+def _key(service_mode, demand_type, urgency, is_complex) -> PolicyKey:
+    return (ServiceMode(service_mode), DemandType(demand_type), Urgency(urgency),
+            bool(is_complex))
+
+
+def missing_calendar_years(today: date | None = None) -> list[int]:
+    """Years that need a calendar now: this year, and next year within 60 days of it."""
+    today = today or today_local()
+    needed = [today.year]
+    if (date(today.year + 1, 1, 1) - today).days <= CALENDAR_WARNING_DAYS:
+        needed.append(today.year + 1)
+    known = set(load_calendar().years)
+    return [year for year in needed if year not in known]
+
+
+def calendar_alert(today: date | None = None) -> list[int]:
+    """:func:`missing_calendar_years`, logged as a warning for operators when not empty."""
+    missing = missing_calendar_years(today)
+    if missing:
+        logger.warning("working calendar not configured for %s; enter it on the admin "
+                       "calendar page", ", ".join(map(str, missing)))
+    return missing
+
+
+def _bump(calendar: bool = False, policies: bool = False) -> None:
+    settings = get_settings()
+    if calendar:
+        settings.calendar_revision = new_revision()
+    if policies:
+        settings.policy_revision = new_revision()
+    db.session.flush()
+    _forget_request_values()
+
+
+# -- default policies ----------------------------------------------------------------------
+
+WD, WM, NM, SAME = (LimitUnit.WORKING_DAYS, LimitUnit.WORKING_MINUTES,
+                    LimitUnit.NATURAL_MINUTES, LimitUnit.SAME_WORKING_DAY)
+
+
+def _limit(value, unit: LimitUnit) -> Limit:
+    return Limit(Decimal(str(value)), unit)
+
+
+def default_limits(service_mode: ServiceMode, demand_type: DemandType, urgency: Urgency,
+                   is_complex: bool) -> dict[SlaStep, Limit]:
+    """DOMAIN §3.2's default table for one kind of ticket.
+
+    Same-day handling (马上办, urgent, critical) takes precedence over the complex flag; its
+    auto-urge comes 2 working hours before the deadline, a value DOMAIN leaves open.
+    """
+    same_day = service_mode == ServiceMode.HANDLE_NOW or urgency != Urgency.NORMAL
+    acknowledge = {Urgency.NORMAL: _limit(1, WD), Urgency.URGENT: _limit(120, WM),
+                   Urgency.CRITICAL: _limit(30, NM)}[urgency]
+    if same_day:
+        handle, urge = _limit(0, SAME), _limit(120, WM)
+    elif is_complex:
+        handle, urge = _limit(15, WD), _limit(3, WD)
+    elif demand_type == DemandType.CONSULT:
+        handle, urge = _limit(3, WD), _limit(1, WD)
+    else:
+        handle, urge = _limit(5, WD), _limit(2, WD)
+    return {
+        SlaStep.INTAKE: _limit("0.5", WD),
+        SlaStep.ACKNOWLEDGE: acknowledge,
+        SlaStep.RETURN_WINDOW: _limit(1, WD),
+        SlaStep.HANDLE: handle,
+        SlaStep.REPLY_REVIEW: _limit(1, WD),
+        SlaStep.FOLLOW_UP: _limit(2, WD),
+        SlaStep.AUTO_URGE_LEAD: urge,
+        SlaStep.AUTO_SUPERVISE_DELAY: _limit(1, WD),
+    }
+
+
+def all_policy_keys() -> Iterable[PolicyKey]:
+    """Every service mode × demand type × urgency × complex flag."""
+    for mode in ServiceMode:
+        for demand in DemandType:
+            for urgency in Urgency:
+                for is_complex in (False, True):
+                    yield mode, demand, urgency, is_complex
+
+
+def seed_policies(actor=None) -> int:
+    """Create the missing policies with DOMAIN's defaults; existing (edited) rows are kept."""
+    existing = {p.key for p in db.session.scalars(sa.select(SlaPolicy))}
+    created = 0
+    for key in all_policy_keys():
+        if key in existing:
+            continue
+        policy = SlaPolicy(service_mode=key[0], demand_type=key[1], urgency=key[2],
+                           is_complex=key[3], same_day_cutoff=time(15, 0),
+                           due_soon_remaining_days=Decimal(1), due_soon_used_percent=75)
+        for step, limit in default_limits(*key).items():
+            policy.set_limit(step, limit)
+        db.session.add(policy)
+        created += 1
+    if created:
+        db.session.flush()
+        audit.record("sla.policies_seed", actor=actor, object_type="sla_policies",
+                     details={"created": created})
+        _bump(policies=True)
+    return created
+
+
+# -- editing policies and settings ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyData:
+    """What an admin may change on a policy."""
+
+    limits: dict[SlaStep, Limit]
+    same_day_cutoff: time
+    due_soon_remaining_days: Decimal
+    due_soon_used_percent: int
+
+
+#: Units that make sense for each step (an urge lead cannot be "end of the same day").
+ALLOWED_UNITS = {
+    step: frozenset({WD, WM, NM} | ({SAME} if step in (SlaStep.ACKNOWLEDGE, SlaStep.HANDLE,
+                                                       SlaStep.INTAKE, SlaStep.REPLY_REVIEW,
+                                                       SlaStep.FOLLOW_UP) else set()))
+    for step in SlaStep
+}
+
+#: Upper bounds that catch typing slips (150 instead of 15) without forbidding real policies.
+MAX_VALUES = {WD: Decimal(250), WM: Decimal(60 * 24 * 30), NM: Decimal(60 * 24 * 60),
+              SAME: Decimal(0)}
+
+
+def validate_limit(step: SlaStep, limit: Limit) -> str | None:
+    """Why a limit is unacceptable for a step, or ``None``."""
+    from flask_babel import gettext as _
+
+    if limit.unit not in ALLOWED_UNITS[step]:
+        return _("This unit cannot be used for this step.")
+    if limit.value < 0 or limit.value > MAX_VALUES[limit.unit]:
+        return _("The value must be between 0 and %(max)s.", max=MAX_VALUES[limit.unit])
+    if limit.unit in (WM, NM) and limit.value != int(limit.value):
+        return _("Minutes must be a whole number.")
+    if limit.unit == WD and (limit.value * 2) != int(limit.value * 2):
+        return _("Working days must be whole or half days.")
+    if limit.unit != SAME and limit.value == 0 and step not in (SlaStep.AUTO_URGE_LEAD,
+                                                                SlaStep.AUTO_SUPERVISE_DELAY):
+        return _("A limit of zero would be overdue at once.")
+    return None
+
+
+def update_policy(policy: SlaPolicy, data: PolicyData, actor) -> SlaPolicy:
+    """Change a policy's limits (validated, audited with before and after)."""
+    errors = {step.value: message for step, limit in data.limits.items()
+              if (message := validate_limit(step, limit))}
+    if errors:
+        raise ValidationFailed("; ".join(errors.values()))
+    before = _policy_values(policy)
+    for step, limit in data.limits.items():
+        policy.set_limit(step, limit)
+    policy.same_day_cutoff = data.same_day_cutoff
+    policy.due_soon_remaining_days = data.due_soon_remaining_days
+    policy.due_soon_used_percent = data.due_soon_used_percent
+    policy.updated_by_id = getattr(actor, "id", None)
+    db.session.flush()
+    after = _policy_values(policy)
+    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    audit.record("sla.policy_update", actor=actor, obj=policy,
+                 details={"key": [str(v) for v in policy.key], "changes": changes})
+    _bump(policies=True)
+    return policy
+
+
+def _policy_values(policy: SlaPolicy) -> dict[str, str]:
+    values = {step.value: f"{policy.limit(step).value.normalize():f} {policy.limit(step).unit}"
+              for step in SlaStep}
+    values["same_day_cutoff"] = policy.same_day_cutoff.strftime("%H:%M")
+    values["due_soon_remaining_days"] = f"{Decimal(policy.due_soon_remaining_days):f}"
+    values["due_soon_used_percent"] = str(policy.due_soon_used_percent)
+    return values
+
+
+@dataclass(frozen=True)
+class SettingsData:
+    """Office hours and extension rules."""
+
+    morning_start: time
+    morning_end: time
+    afternoon_start: time
+    afternoon_end: time
+    extension_max_requests: int
+    extension_max_total_days: int
+    extension_request_lead_days: int
+
+
+def update_settings(data: SettingsData, actor) -> SlaSettings:
+    """Change office hours or extension rules (validated, audited)."""
+    from flask_babel import gettext as _
+
+    if not (data.morning_start < data.morning_end <= data.afternoon_start < data.afternoon_end):
+        raise ValidationFailed(_("Office periods must be in order: morning start, morning end, "
+                                 "afternoon start, afternoon end."))
+    settings = get_settings()
+    fields = list(SettingsData.__dataclass_fields__)
+    before = {f: str(getattr(settings, f)) for f in fields}
+    for name in fields:
+        setattr(settings, name, getattr(data, name))
+    settings.updated_at = now_utc()
+    settings.updated_by_id = getattr(actor, "id", None)
+    changes = {f: [before[f], str(getattr(settings, f))] for f in fields
+               if before[f] != str(getattr(settings, f))}
+    db.session.flush()
+    audit.record("sla.settings_update", actor=actor, object_type="sla_settings", object_id=1,
+                 details={"changes": changes})
+    _bump(policies=True)
+    return settings
+
+
+# -- the calendar --------------------------------------------------------------------------
+
+#: Chinese names of the package's holidays: official records are kept in Chinese.
+HOLIDAY_NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
+}
+
+
+@dataclass(frozen=True)
+class DayData:
+    """One calendar day as the seed or an admin describes it."""
+
+    day: date
+    kind: DayKind
+    name: str | None = None
+
+
+def _days_of(year: int) -> Iterable[date]:
+    day = date(year, 1, 1)
+    while day.year == year:
+        yield day
+        day += timedelta(days=1)
+
+
+def package_year(year: int) -> list[DayData]:
+    """A year as the ``chinese-calendar`` package knows it (raises NotImplementedError)."""
+    import chinese_calendar
+
+    days = []
+    for day in _days_of(year):
+        is_off, holiday = chinese_calendar.get_holiday_detail(day)
+        name = HOLIDAY_NAMES.get(holiday, holiday) if holiday else None
+        weekend = day.weekday() >= 5
+        if not is_off:
+            kind = DayKind.MAKEUP_WORKDAY if weekend else DayKind.NORMAL
+        else:
+            kind = DayKind.HOLIDAY if name or not weekend else DayKind.WEEKEND
+        days.append(DayData(day, kind, name))
+    return days
+
+
+def weekday_rule_year(year: int) -> list[DayData]:
+    """A year with only weekends off: the start an admin edits holidays into."""
+    return [DayData(d, DayKind.WEEKEND if d.weekday() >= 5 else DayKind.NORMAL)
+            for d in _days_of(year)]
+
+
+def package_years() -> range:
+    """The years the installed ``chinese-calendar`` package may know (it has no list API)."""
+    from chinese_calendar.constants import holidays
+
+    return range(min(holidays).year, max(max(holidays).year, today_local().year + 1) + 1)
+
+
+@dataclass
+class SeedResult:
+    """What seeding one year did."""
+
+    year: int
+    created: int = 0
+    updated: int = 0
+    kept: int = 0
+    unavailable: bool = False
+
+
+def seed_calendar(years: Iterable[int] | None = None, actor=None,
+                  progress: Callable[[SeedResult], None] | None = None) -> list[SeedResult]:
+    """Fill the calendar from the package, idempotently.
+
+    Days an administrator changed are kept; rows made by the weekday rule are replaced by the
+    package's data once it knows their year. A year the package does not know is reported as
+    unavailable, never guessed.
+    """
+    results = []
+    for year in years or package_years():
+        try:
+            days = package_year(year)
+        except NotImplementedError:
+            result = SeedResult(year, unavailable=True)
+        else:
+            result = _store_year(year, days, DaySource.PACKAGE)
+        results.append(result)
+        if progress:
+            progress(result)
+    changed = [r for r in results if r.created or r.updated]
+    if changed:
+        audit.record("calendar.seed", actor=actor, object_type="work_calendar_days",
+                     details={"years": {r.year: [r.created, r.updated, r.kept] for r in changed},
+                              "columns": ["created", "updated", "kept"]})
+        _bump(calendar=True)
+    return results
+
+
+def _store_year(year: int, days: list[DayData], source: DaySource, actor=None) -> SeedResult:
+    existing = {row.day: row for row in db.session.scalars(
+        sa.select(WorkCalendarDay).where(WorkCalendarDay.day.between(date(year, 1, 1),
+                                                                     date(year, 12, 31))))}
+    result = SeedResult(year)
+    new_rows = []
+    for data in days:
+        row = existing.get(data.day)
+        if row is None:
+            new_rows.append({"day": data.day, "is_workday": data.kind.is_workday,
+                             "kind": data.kind, "name": data.name, "source": source,
+                             "updated_by_id": getattr(actor, "id", None)})
+            result.created += 1
+        elif row.source == DaySource.ADMIN:
+            result.kept += 1
+        elif (row.kind, row.name, row.source) != (data.kind, data.name, source):
+            row.kind, row.is_workday, row.name, row.source = (
+                data.kind, data.kind.is_workday, data.name, source)
+            result.updated += 1
+    if new_rows:
+        db.session.execute(sa.insert(WorkCalendarDay), new_rows)
+    db.session.flush()
+    return result
+
+
+def add_year(year: int, actor) -> SeedResult:
+    """Add a whole year: from the package when it knows it, else by the weekday rule.
+
+    The weekday rule is only a start — the admin must then enter the holidays and 调休 days
+    of the State Council's notice; the admin page says so.
+    """
+    from flask_babel import gettext as _
+
+    if not 2000 <= year <= 2100:
+        raise ValidationFailed(_("Enter a year between 2000 and 2100."))
+    if db.session.scalar(sa.select(sa.func.count()).where(
+            WorkCalendarDay.day.between(date(year, 1, 1), date(year, 12, 31)))):
+        raise ValidationFailed(_("The calendar already has days for %(year)s.", year=year))
+    try:
+        result = _store_year(year, package_year(year), DaySource.PACKAGE, actor)
+        how = "package"
+    except NotImplementedError:
+        result = _store_year(year, weekday_rule_year(year), DaySource.GENERATED, actor)
+        how = "weekday_rule"
+    audit.record("calendar.add_year", actor=actor, object_type="work_calendar_days",
+                 object_id=year, details={"year": year, "from": how, "days": result.created})
+    _bump(calendar=True)
+    return result
+
+
+def set_days(first: date, last: date, kind: DayKind, name: str | None, reason: str,
+             actor) -> list[WorkCalendarDay]:
+    """Change a day, or a range of days, with a mandatory reason (audited day by day)."""
+    from flask_babel import gettext as _
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Give the reason for the change."))
+    if last < first:
+        raise ValidationFailed(_("The last day must not be before the first."))
+    if (last - first).days > 366:
+        raise ValidationFailed(_("Change at most one year of days at once."))
+    rows = db.session.scalars(sa.select(WorkCalendarDay).where(
+        WorkCalendarDay.day.between(first, last)).order_by(WorkCalendarDay.day)).all()
+    if len(rows) != (last - first).days + 1:
+        raise ValidationFailed(_("Some of these days are in a year the calendar does not "
+                                 "have yet; add the year first."))
+    name = (name or "").strip() or None
+    changes = []
+    for row in rows:
+        before = {"kind": str(row.kind), "name": row.name}
+        row.kind, row.is_workday, row.name = kind, kind.is_workday, name
+        row.note, row.source, row.updated_by_id = reason[:200], DaySource.ADMIN, actor.id
+        row.updated_at = now_utc()
+        changes.append({"day": row.day.isoformat(), "from": before,
+                        "to": {"kind": str(kind), "name": name}})
+    db.session.flush()
+    audit.record("calendar.day_change", actor=actor, object_type="work_calendar_days",
+                 object_id=first.isoformat() if first == last
+                 else f"{first.isoformat()}..{last.isoformat()}",
+                 details={"reason": reason, "changes": changes})
+    _bump(calendar=True)
+    return rows
+
+
+def year_days(year: int) -> dict[date, WorkCalendarDay]:
+    """The rows of one year, by date (for the admin grid)."""
+    return {row.day: row for row in db.session.scalars(
+        sa.select(WorkCalendarDay).where(
+            WorkCalendarDay.day.between(date(year, 1, 1), date(year, 12, 31))))}
+
+
+def configured_years() -> list[int]:
+    """Years with at least one calendar row (complete or not), ascending."""
+    year = sa.func.extract("year", WorkCalendarDay.day)
+    return sorted(int(y) for y in db.session.scalars(sa.select(year).distinct()))

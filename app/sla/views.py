@@ -1,0 +1,1 @@
+"""Admin pages for the working calendar and the SLA policies."""
