@@ -50,3 +50,34 @@ def user(role: Role | str = Role.HANDLER, **overrides) -> User:
     db.session.add(row)
     db.session.commit()
     return row
+
+
+# -- tickets -------------------------------------------------------------------------------------
+
+
+def category(**overrides):
+    """An active ticket category."""
+    from app.tickets.models import Category
+
+    n = next(_sequence)
+    values = {"code": f"C{n}", "name": f"类别{n}", "sort_order": n, "is_active": True}
+    values.update(overrides)
+    row = Category(**values)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def ticket(actor=None, **overrides):
+    """A ``submitted`` ticket created through the real service (the SLA calendar must exist)."""
+    from app.tickets.models import Channel, DemandType, ServiceMode, Urgency
+    from app.tickets.services import Requester, create_ticket
+
+    n = next(_sequence)
+    values = {"channel": Channel.PHONE, "service_mode": ServiceMode.STANDARD,
+              "demand_type": DemandType.HELP, "urgency": Urgency.NORMAL,
+              "title": f"诉求{n}", "description": "企业反映用工招聘困难，希望协调。",
+              "requester": Requester(name=f"联系人{n}", mobile="13812345678",
+                                     email=f"requester{n}@example.com")}
+    values.update(overrides)
+    return create_ticket(actor, **values)

@@ -7,7 +7,7 @@ variant (zh-TW, zh-HK, zh-MO, zh-Hant…) maps to ``zh_Hant``.
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"zh_Hans_CN": "简体中文", "zh_Hant": "繁體中文", "en": "English"}
@@ -36,7 +36,9 @@ def negotiate(accept_languages) -> str | None:
 
 
 def select_locale() -> str:
-    """Flask-Babel locale selector."""
+    """Flask-Babel locale selector (outside a request — commands, jobs — the default locale)."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = current_app.config["LANGUAGES"]
     preference = getattr(current_user, "preferred_language", None)
     if preference in supported:

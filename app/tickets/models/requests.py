@@ -81,6 +81,7 @@ class ReturnRequest(db.Model):
     decision_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     ticket = relationship("Ticket")
+    requested_by = relationship("User", foreign_keys=[requested_by_id])
     unit = relationship("Unit", foreign_keys=[unit_id], lazy="joined")
     suggested_unit = relationship("Unit", foreign_keys=[suggested_unit_id], lazy="joined")
 

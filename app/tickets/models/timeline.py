@@ -48,6 +48,7 @@ class TicketEvent(db.Model):
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False, default=dict)
     ip: Mapped[str | None] = mapped_column(sa.String(45))
 
+    ticket = relationship("Ticket")
     actor = relationship("User", lazy="joined")
 
     def __repr__(self) -> str:
