@@ -67,6 +67,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
 
     PAGE_SIZE = _env_int("PAGE_SIZE", 25)
+    #: Largest firm import file accepted (XLSX or CSV), in bytes; 100,000 rows are about 8 MB.
+    FIRM_IMPORT_MAX_BYTES = _env_int("FIRM_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 
     # Notifications: console (development), capture (tests), smtp (production).
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")

@@ -10,6 +10,7 @@ from app.auth import services
 from app.auth.models import Unit, UnitKind, User
 from app.core.permissions import Role
 from app.extensions import db
+from app.firms.demo import seed_firms
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
@@ -86,7 +87,8 @@ def seed_demo() -> dict[str, int]:
     """Every domain's demo data, in dependency order; returns counts for the summary line."""
     units = seed_units()
     users = seed_users(units)
-    return {"units": len(units), "new users": len(users)}
+    firms = seed_firms()
+    return {"units": len(units), "new users": len(users), "new firms": firms}
 
 
 def database_is_empty() -> bool:

@@ -1,0 +1,60 @@
+"""``flask firms import FILE [--dry-run]`` and ``flask firms template FILE``."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.firms import importer
+
+firms_cli = AppGroup("firms", help="Firms registry.")
+
+
+@firms_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check every row and write nothing.")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False),
+              help="Where to write the XLSX error report (default: beside the file).")
+def import_command(path: str, dry_run: bool, errors_path: str | None) -> None:
+    """Import firms from an XLSX or CSV file; existing firms are updated by USCC."""
+    bar = None
+
+    def start(total):
+        nonlocal bar
+        bar = click.progressbar(length=total or 0, label="Rows", show_pos=True, file=None)
+        bar.__enter__()
+
+    try:
+        report = importer.run_import(path, path, None, dry_run=dry_run,
+                                     max_bytes=current_app.config["FIRM_IMPORT_MAX_BYTES"],
+                                     on_total=start, progress=lambda n: bar.update(n))
+    except importer.ImportRefused as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    click.echo(("Dry run, nothing written. " if dry_run else "Imported. ")
+               + f"{report.total} rows: {report.created} new, {report.updated} updated, "
+               f"{report.unchanged} unchanged, {len(report.rejected)} rejected.")
+    if report.rejected:
+        target = errors_path or os.path.splitext(path)[0] + "-errors.xlsx"
+        importer.error_report(report, target)
+        click.echo(f"Rejected rows with reasons: {target}")
+
+
+@firms_cli.command("template")
+@click.argument("path", type=click.Path(dir_okay=False))
+def template_command(path: str) -> None:
+    """Write the import template (XLSX with the expected headers and an example row)."""
+    with open(path, "wb") as handle:
+        handle.write(importer.template_workbook())
+    click.echo(f"Template written to {path}")
