@@ -7,7 +7,7 @@ variant (zh-TW, zh-HK, zh-MO, zh-Hant…) maps to ``zh_Hant``.
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"zh_Hans_CN": "简体中文", "zh_Hant": "繁體中文", "en": "English"}
@@ -38,6 +38,8 @@ def negotiate(accept_languages) -> str | None:
 def select_locale() -> str:
     """Flask-Babel locale selector."""
     supported = current_app.config["LANGUAGES"]
+    if not has_request_context():  # command line: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     preference = getattr(current_user, "preferred_language", None)
     if preference in supported:
         return preference
