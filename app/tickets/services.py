@@ -721,11 +721,18 @@ def _urge(step: Step) -> None:
     db.session.add(Urge(ticket=t, kind=UrgeKind.MANUAL if step.actor else UrgeKind.AUTO,
                         unit_id=t.lead_unit_id, urged_by_id=getattr(step.actor, "id", None),
                         at=step.now, due_at=t.due_at, message=step.reason,
-                        dedupe_key=step.data.get("dedupe_key")))
+                        dedupe_key=step.data.get("dedupe_key") or _auto_key(step, "urge")))
     t.urge_count += 1
     step.event_data = {"due_at": _iso(t.due_at)}
     _notify_assignee(t, _("Reminder: ticket %(ref)s is due %(at)s", ref=t.reference,
                           at=_local_text(t.due_at)), step.reason or t.title)
+
+
+def _auto_key(step: Step, kind: str) -> str | None:
+    """One automatic urge or order per deadline of a ticket: the scan may run many times."""
+    if step.actor is not None:
+        return None
+    return f"{kind}:{step.ticket.id}:{step.ticket.status}:{_iso(step.ticket.due_at)}"
 
 
 def _supervise(step: Step) -> None:
@@ -735,7 +742,8 @@ def _supervise(step: Step) -> None:
     db.session.add(SupervisionOrder(
         ticket=t, unit_id=t.lead_unit_id, reason=step.reason, due_at=due,
         is_automatic=step.actor is None, created_by_id=getattr(step.actor, "id", None),
-        created_at=step.now, dedupe_key=step.data.get("dedupe_key")))
+        created_at=step.now,
+        dedupe_key=step.data.get("dedupe_key") or _auto_key(step, "supervise")))
     t.is_supervised = True
     step.event_data = {"due_at": _iso(due)}
     _notify_assignee(t, _("Supervision order on ticket %(ref)s", ref=t.reference),

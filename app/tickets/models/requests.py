@@ -107,6 +107,8 @@ class Urge(db.Model):
     #: One automatic urge per deadline: the scan may run any number of times.
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(100), unique=True)
 
+    ticket = relationship("Ticket")
+
 
 class SupervisionOrder(db.Model):
     """督办单: a supervisor's (or the scan's) order to a unit, with its own due date."""
@@ -136,4 +138,5 @@ class SupervisionOrder(db.Model):
     #: One automatic order per missed deadline.
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(100), unique=True)
 
+    ticket = relationship("Ticket")
     unit = relationship("Unit", lazy="joined")
