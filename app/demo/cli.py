@@ -11,6 +11,7 @@ from app.auth.models import Unit, UnitKind, User
 from app.core.permissions import Role
 from app.extensions import db
 from app.firms.demo import seed_firms
+from app.sla.services import seed_calendar, seed_policies
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
@@ -87,8 +88,11 @@ def seed_demo() -> dict[str, int]:
     """Every domain's demo data, in dependency order; returns counts for the summary line."""
     units = seed_units()
     users = seed_users(units)
+    calendar_days = sum(result.created for result in seed_calendar())
+    policies = seed_policies()
     firms = seed_firms()
-    return {"units": len(units), "new users": len(users), "new firms": firms}
+    return {"units": len(units), "new users": len(users), "new calendar days": calendar_days,
+            "new SLA policies": policies, "new firms": firms}
 
 
 def database_is_empty() -> bool:

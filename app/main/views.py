@@ -16,6 +16,7 @@ from app.core.permissions import ROLE_LABELS, Permission
 from app.core.security import public
 from app.extensions import db
 from app.main import bp
+from app.sla.services import calendar_alert
 
 
 @bp.route("/")
@@ -35,6 +36,8 @@ def home():
         context["admin_figures"] = _admin_figures()
     if current_user.can(Permission.AUDIT_VIEW):
         context["audit_figures"] = _audit_figures()
+    if current_user.can(Permission.CALENDAR_MANAGE):
+        context["calendar_missing"] = calendar_alert()
     return render_template("main/home.html", **context)
 
 

@@ -122,8 +122,9 @@ class SlaPolicy(TimestampMixin, db.Model):
 
     updated_by = relationship("User", foreign_keys=[updated_by_id])
 
-    def limit(self, step: SlaStep) -> Limit:
+    def limit(self, step: SlaStep | str) -> Limit:
         """The limit of one step."""
+        step = SlaStep(step)
         return Limit(Decimal(getattr(self, f"{step.value}_limit")),
                      LimitUnit(getattr(self, f"{step.value}_unit")))
 

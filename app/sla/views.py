@@ -1,1 +1,175 @@
-"""Admin pages for the working calendar and the SLA policies."""
+"""Admin pages for the working calendar, the SLA policies and the SLA settings."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.core.clock import today_local
+from app.core.errors import ValidationFailed
+from app.core.navigation import register_nav
+from app.core.pagination import paginate
+from app.core.permissions import Permission, require_permission
+from app.extensions import db
+from app.sla import bp, queries, services
+from app.sla.enums import (
+    DAY_KIND_LABELS,
+    DAY_SOURCE_LABELS,
+    DEMAND_TYPE_LABELS,
+    LIMIT_UNIT_LABELS,
+    SERVICE_MODE_LABELS,
+    SLA_STEP_LABELS,
+    URGENCY_LABELS,
+    DayKind,
+    SlaStep,
+)
+from app.sla.forms import AddYearForm, DayEditForm, PolicyFilterForm, PolicyForm, SettingsForm
+from app.sla.models import SlaPolicy
+
+register_nav("sla.calendar", _l("Working calendar"), Permission.CALENDAR_MANAGE, order=82)
+register_nav("sla.policies", _l("SLA policies"), Permission.SLA_MANAGE, order=83)
+
+
+def _year_arg() -> int:
+    try:
+        year = int(request.args.get("year", today_local().year))
+    except ValueError:
+        abort(404)
+    if not 2000 <= year <= 2100:
+        abort(404)
+    return year
+
+
+@bp.route("/calendar")
+@require_permission(Permission.CALENDAR_MANAGE)
+def calendar():
+    """A year as twelve month grids, coloured by kind of day."""
+    year = _year_arg()
+    days = services.year_days(year)
+    years = sorted(set(services.configured_years()) | {today_local().year + 1})
+    add_form = AddYearForm(formdata=None, year=max(years) + 1 if days else year)
+    return render_template(
+        "sla/calendar.html", year=year, days=days, months=queries.year_grid(year),
+        summary=queries.year_summary(days), years=years, add_form=add_form,
+        missing=services.missing_calendar_years(), kind_labels=DAY_KIND_LABELS,
+        source_labels=DAY_SOURCE_LABELS,
+    )
+
+
+@bp.route("/calendar/days", methods=["GET", "POST"])
+@require_permission(Permission.CALENDAR_MANAGE)
+def calendar_edit():
+    """Change a day (or a range of days) with a mandatory reason."""
+    form = DayEditForm()
+    row = None
+    if request.method == "GET":
+        try:
+            form.first_day.data = date.fromisoformat(request.args.get("day", ""))
+        except ValueError:
+            form.first_day.data = today_local()
+        row = services.year_days(form.first_day.data.year).get(form.first_day.data)
+        if row is not None:
+            form.kind.data, form.name.data = str(row.kind), row.name
+    if form.validate_on_submit():
+        first, last = form.first_day.data, form.last_day.data or form.first_day.data
+        try:
+            services.set_days(first, last, DayKind(form.kind.data), form.name.data,
+                              form.reason.data, current_user)
+        except ValidationFailed as error:
+            db.session.rollback()
+            form.reason.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Calendar updated: %(first)s – %(last)s.", first=first.isoformat(),
+                    last=last.isoformat()), "success")
+            return redirect(url_for("sla.calendar", year=first.year))
+    return render_template("sla/day_form.html", form=form, row=row,
+                           kind_labels=DAY_KIND_LABELS, source_labels=DAY_SOURCE_LABELS)
+
+
+@bp.route("/calendar/years", methods=["POST"])
+@require_permission(Permission.CALENDAR_MANAGE)
+def calendar_add_year():
+    """Add a whole year: from the official package if it knows it, else weekends only."""
+    form = AddYearForm()
+    if not form.validate_on_submit():
+        flash(_("Enter a year between 2000 and 2100."), "danger")
+        return redirect(url_for("sla.calendar"))
+    try:
+        result = services.add_year(form.year.data, current_user)
+    except ValidationFailed as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for("sla.calendar", year=form.year.data))
+    db.session.commit()
+    generated = services.year_days(result.year)
+    if any(d.source == "generated" for d in generated.values()):
+        flash(_("%(year)s added with weekends only. Now enter the public holidays and make-up "
+                "working days of the State Council notice.", year=result.year), "warning")
+    else:
+        flash(_("%(year)s added from the official calendar.", year=result.year), "success")
+    return redirect(url_for("sla.calendar", year=result.year))
+
+
+@bp.route("/sla/policies")
+@require_permission(Permission.SLA_MANAGE)
+def policies():
+    """Every policy, filterable by service mode, demand type, urgency and complex flag."""
+    form = PolicyFilterForm(request.args)
+    stmt = queries.policies_query(form.service_mode.data or "", form.demand_type.data or "",
+                                  form.urgency.data or "", form.complex.data or "")
+    return render_template("sla/policies.html", form=form, page=paginate(stmt),
+                           settings=services.get_settings(), **_labels())
+
+
+def _labels() -> dict:
+    return {"mode_labels": SERVICE_MODE_LABELS, "demand_labels": DEMAND_TYPE_LABELS,
+            "urgency_labels": URGENCY_LABELS, "step_labels": SLA_STEP_LABELS,
+            "unit_labels": LIMIT_UNIT_LABELS, "steps": list(SlaStep)}
+
+
+@bp.route("/sla/policies/<int:policy_id>", methods=["GET", "POST"])
+@require_permission(Permission.SLA_MANAGE)
+def policy_edit(policy_id: int):
+    """Change the limits of one policy."""
+    policy = db.get_or_404(SlaPolicy, policy_id)
+    form = PolicyForm(obj=policy)
+    if form.validate_on_submit():
+        data = services.PolicyData(form.limits(), form.same_day_cutoff.data,
+                                   form.due_soon_remaining_days.data,
+                                   form.due_soon_used_percent.data)
+        try:
+            services.update_policy(policy, data, current_user)
+        except ValidationFailed as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("SLA policy saved."), "success")
+            return redirect(url_for("sla.policies"))
+    return render_template("sla/policy_form.html", form=form, policy=policy, **_labels())
+
+
+@bp.route("/sla/settings", methods=["GET", "POST"])
+@require_permission(Permission.SLA_MANAGE)
+def settings_edit():
+    """Office hours and extension rules."""
+    settings = services.get_settings()
+    form = SettingsForm(obj=settings)
+    if form.validate_on_submit():
+        data = services.SettingsData(**{name: form[name].data
+                                        for name in services.SettingsData.__dataclass_fields__})
+        try:
+            services.update_settings(data, current_user)
+        except ValidationFailed as error:
+            db.session.rollback()
+            form.morning_start.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("SLA settings saved."), "success")
+            return redirect(url_for("sla.policies"))
+    return render_template("sla/settings_form.html", form=form)
