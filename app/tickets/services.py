@@ -79,16 +79,17 @@ class ConcurrentChange(DomainError):
 # -- creation ----------------------------------------------------------------------------------
 
 
-def next_reference(created_at: datetime) -> str:
+def next_reference(created_at: datetime, session=None) -> str:
     """The next ``KSyyyy-nnnnnn`` of the local year, allocated inside the caller's transaction.
 
     One atomic upsert on the year's counter row: concurrent creators queue on that row lock
     (PostgreSQL) or on the database write lock (SQLite), so numbers are unique and have no
     gaps; the unique constraint on ``tickets.reference`` is the last guard.
     """
+    session = session or db.session
     year = to_local(created_at).year
     table = TicketReferenceCounter.__table__
-    dialect = db.session.get_bind().dialect.name
+    dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":
@@ -101,7 +102,7 @@ def next_reference(created_at: datetime) -> str:
                                set_={"last_number": table.c.last_number + 1})
         .returning(table.c.last_number)
     )
-    number = db.session.execute(statement).scalar_one()
+    number = session.execute(statement).scalar_one()
     return format_reference(year, number)
 
 

@@ -22,6 +22,7 @@ from app.tickets.models.requests import ExtensionRequest, ReturnRequest, Supervi
 from app.tickets.models.ticket import (
     Ticket,
     TicketAssistingUnit,
+    TicketNotDeletable,
     TicketReferenceCounter,
     format_reference,
     new_access_token,
@@ -33,6 +34,6 @@ __all__ = [
     "ClosureKind", "Comment", "CommentVisibility", "DemandType", "DispatchRule",
     "ExtensionRequest", "ExtensionStatus", "ReturnRequest", "ReturnStatus", "ServiceMode",
     "SlaStatus", "SupervisionOrder", "SupervisionStatus", "Ticket", "TicketAssistingUnit",
-    "TicketEvent", "TicketEventImmutable", "TicketReferenceCounter", "TicketStatus", "Urge",
-    "UrgeKind", "Urgency", "format_reference", "new_access_token",
+    "TicketEvent", "TicketEventImmutable", "TicketNotDeletable", "TicketReferenceCounter",
+    "TicketStatus", "Urge", "UrgeKind", "Urgency", "format_reference", "new_access_token",
 ]

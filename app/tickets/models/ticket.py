@@ -254,3 +254,12 @@ class TicketAssistingUnit(db.Model):
 
     ticket = relationship("Ticket", back_populates="assisting_units")
     unit = relationship("Unit", lazy="joined")
+
+
+class TicketNotDeletable(RuntimeError):
+    """Tickets are never deleted (DOMAIN §3.1); they end closed, rejected, merged or withdrawn."""
+
+
+@sa.event.listens_for(Ticket, "before_delete")
+def _refuse_delete(_mapper, _connection, target):
+    raise TicketNotDeletable(f"tickets are never deleted ({target!r})")
