@@ -374,6 +374,9 @@ def _dispatch(step: Step) -> None:
     t, lead = step.ticket, step.data["lead_unit"]
     assisting = list(dict.fromkeys(step.data.get("assisting_units") or []))
     _check_units(lead, assisting)
+    if "is_complex" in step.data:  # the dispatcher's call (DOMAIN §3); it selects the policy
+        t.is_complex = bool(step.data["is_complex"])
+        step._sla = None
     t.lead_unit = lead
     t.dispatched_at = step.now
     t.first_dispatched_at = t.first_dispatched_at or step.now
