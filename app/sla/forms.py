@@ -89,12 +89,13 @@ class PolicyForm(FlaskForm):
 
     def limits(self) -> dict[SlaStep, Limit]:
         """The limits as entered (a same-day limit has no value)."""
-        result = {}
-        for step, value, unit in self.limit_fields():
-            limit_unit = LimitUnit(unit.data)
-            amount = Decimal(0) if limit_unit == LimitUnit.SAME_WORKING_DAY else value.data
-            result[step] = Limit(Decimal(amount if amount is not None else 0), limit_unit)
-        return result
+        return {step: self._limit(value, unit) for step, value, unit in self.limit_fields()}
+
+    @staticmethod
+    def _limit(value, unit) -> Limit:
+        limit_unit = LimitUnit(unit.data)
+        amount = value.data if limit_unit != LimitUnit.SAME_WORKING_DAY else Decimal(0)
+        return Limit(Decimal(amount if amount is not None else 0), limit_unit)
 
     def validate(self, extra_validators=None) -> bool:
         """Field checks, then the domain's rule for each step, shown next to its field."""
@@ -108,8 +109,7 @@ class PolicyForm(FlaskForm):
                 value.errors.append(_l("Enter a value."))
                 valid = False
                 continue
-            limit = self.limits()[step]
-            message = validate_limit(step, limit)
+            message = validate_limit(step, self._limit(value, unit))
             if message:
                 value.errors.append(message)
                 valid = False

@@ -481,7 +481,8 @@ def seed_calendar(years: Iterable[int] | None = None, actor=None,
     changed = [r for r in results if r.created or r.updated]
     if changed:
         audit.record("calendar.seed", actor=actor, object_type="work_calendar_days",
-                     details={"years": {r.year: [r.created, r.updated, r.kept] for r in changed},
+                     details={"years": {str(r.year): [r.created, r.updated, r.kept]
+                                        for r in changed},
                               "columns": ["created", "updated", "kept"]})
         _bump(calendar=True)
     return results
