@@ -81,3 +81,49 @@ def ticket(actor=None, **overrides):
                                      email=f"requester{n}@example.com")}
     values.update(overrides)
     return create_ticket(actor, **values)
+
+
+# -- firms ---------------------------------------------------------------------------------------
+
+
+def uscc(n: int | None = None) -> str:
+    """A valid synthetic USCC with Kunshan's registration code."""
+    from app.firms.uscc import complete
+
+    return complete(f"91320583MA{(n if n is not None else next(_sequence)):07d}")
+
+
+def firm(**overrides):
+    """An active, non-key domestic manufacturer in the first seeded area."""
+    import sqlalchemy as sa
+
+    from app.firms.models import Area, CapitalOrigin, Firm, LegalForm
+    from app.firms.search import search_key
+
+    n = next(_sequence)
+    values = {"uscc": uscc(n), "name": f"昆山测试{n}精密机械有限公司",
+              "area_id": db.session.scalar(sa.select(sa.func.min(Area.id))),
+              "industry_code": "C3484", "industry_section": "C",
+              "legal_form": LegalForm.LIMITED_LIABILITY, "capital_origin": CapitalOrigin.DOMESTIC,
+              "is_key_firm": False}
+    values.update(overrides)
+    row = Firm(**values)
+    row.search_key = search_key(row.name, row.uscc, row.english_name)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def contact(firm_row, **overrides):
+    """A primary contact with a mobile number."""
+    from app.firms.models import Contact
+    from app.firms.services import refresh_search_key
+
+    values = {"name": "林经理", "title": "总经理", "mobile": "13812345678", "is_primary": True}
+    values.update(overrides)
+    row = Contact(firm=firm_row, **values)
+    db.session.add(row)
+    db.session.flush()
+    refresh_search_key(firm_row)
+    db.session.flush()
+    return row

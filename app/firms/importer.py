@@ -406,7 +406,8 @@ class _Writer:
             db.session.execute(sa.insert(Contact.__table__), contact_inserts)
         contact_table = Contact.__table__
         for update in contact_updates:
-            db.session.execute(contact_table.update().where(contact_table.c.id == update.pop("b_id"))
+            contact_id = update.pop("b_id")
+            db.session.execute(contact_table.update().where(contact_table.c.id == contact_id)
                                .values(**update))
         self._refresh_search_keys([u["b_id"] for u in firm_updates])
 

@@ -189,7 +189,8 @@ class Firm(TimestampMixin, db.Model):
 
     area: Mapped[Area] = relationship(lazy="joined", innerjoin=True)
     section: Mapped[Industry] = relationship(lazy="joined", innerjoin=True)
-    commissioner: Mapped[User | None] = relationship(lazy="joined")
+    commissioner: Mapped[User | None] = relationship(lazy="joined",
+                                                     foreign_keys=[commissioner_id])
     tags: Mapped[list[FirmTag]] = relationship(
         back_populates="firm", lazy="selectin", order_by="FirmTag.kind")
     contacts: Mapped[list[Contact]] = relationship(

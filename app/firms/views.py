@@ -388,7 +388,9 @@ def import_firms():
     report, token = None, None
     if form.validate_on_submit():
         upload = form.file.data
-        with tempfile.NamedTemporaryFile(suffix=".upload") as stored:
+        extension = os.path.splitext(upload.filename or "")[1].lower()
+        with tempfile.NamedTemporaryFile(
+                suffix=extension if extension in (".xlsx", ".csv") else ".upload") as stored:
             upload.save(stored)
             stored.flush()
             try:
