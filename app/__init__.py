@@ -73,9 +73,13 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.firms import bp as firms_bp
     from app.main import bp as main_bp
+    from app.projects import bp as projects_bp
     from app.sla import bp as sla_bp
     from app.tickets import bp as tickets_bp
+    from app.visits import bp as visits_bp
 
+    for blueprint in (visits_bp, projects_bp):
+        app.register_blueprint(blueprint)
     for blueprint in (main_bp, auth_bp, admin_bp, audit_bp, firms_bp, tickets_bp,
                       sla_bp):
         app.register_blueprint(blueprint)

@@ -127,3 +127,53 @@ def contact(firm_row, **overrides):
     refresh_search_key(firm_row)
     db.session.flush()
     return row
+
+
+# -- visits and projects -------------------------------------------------------------------------
+
+
+def visit(firm_row=None, lead=None, **overrides):
+    """A visit recorded through the service (at the frozen or real clock's "now" minus an hour)."""
+    from datetime import timedelta
+
+    from app.core.clock import now_utc
+    from app.visits.services import VisitData, record_visit
+
+    firm_row = firm_row or firm()
+    lead = lead or user(Role.HANDLER)
+    actor = overrides.pop("actor", lead)
+    values = {"firm": firm_row, "visited_at": now_utc() - timedelta(hours=1), "mode": "onsite",
+              "lead_visitor": lead, "operating_status": "生产经营正常，订单饱满。",
+              "purposes": ["routine_liaison"]}
+    values.update(overrides)
+    row = record_visit(VisitData(**values), actor)
+    db.session.commit()
+    return row
+
+
+def visit_issue(visit_row, **overrides):
+    """An unsolved issue on a visit."""
+    from app.visits.services import IssueData, add_issue
+
+    actor = overrides.pop("actor", visit_row.lead_visitor)
+    values = {"description": "企业反映厂区道路破损，希望协调修复。"}
+    values.update(overrides)
+    row = add_issue(visit_row, IssueData(**values), actor)
+    db.session.commit()
+    return row
+
+
+def project(firm_row=None, commissioner=None, **overrides):
+    """A lifecycle project of a key firm, stages copied from the template."""
+    from app.core.clock import today_local
+    from app.projects.services import create_project
+
+    commissioner = commissioner or user(Role.HANDLER)
+    if firm_row is None:
+        firm_row = firm(is_key_firm=True, commissioner_id=commissioner.id)
+    values = {"name": "新建智能制造基地项目", "started_on": today_local()}
+    values.update(overrides)
+    row = create_project(firm_row, values.pop("name"), values.pop("started_on"), commissioner,
+                         **values)
+    db.session.commit()
+    return row

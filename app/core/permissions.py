@@ -84,6 +84,20 @@ class Permission(StrEnum):
     # The working calendar and SLA policies (DOMAIN §3.2 [cfg]).
     CALENDAR_MANAGE = "calendar.manage"
     SLA_MANAGE = "sla.manage"
+    # Visits (DOMAIN §5) and lifecycle projects (§6); which visit or project is a predicate.
+    VISIT_VIEW_ALL = "visit.view_all"
+    #: Open visit pages at all; which visits is the predicate (unit, served firms, own).
+    VISIT_VIEW_UNIT = "visit.view_unit"
+    VISIT_LOG = "visit.log"
+    VISIT_EDIT_LOCKED = "visit.edit_locked"
+    VISIT_REPORT = "visit.report"
+    VISIT_CAMPAIGN_MANAGE = "visit.campaign_manage"
+    VISIT_CONFIGURE = "visit.configure"
+    PROJECT_VIEW = "project.view"
+    PROJECT_VIEW_ALL = "project.view_all"
+    PROJECT_MANAGE = "project.manage"
+    PROJECT_MANAGE_ALL = "project.manage_all"
+    PROJECT_CONFIGURE = "project.configure"
 
 
 P = Permission
@@ -122,6 +136,21 @@ ROLE_PERMISSIONS = {role: rights | _TICKET_PERMISSIONS.get(role, set())
 
 #: The calendar and SLA policies are configuration: administrators only (DOMAIN §1).
 ROLE_PERMISSIONS[Role.ADMIN] = ROLE_PERMISSIONS[Role.ADMIN] | {P.CALENDAR_MANAGE, P.SLA_MANAGE}
+
+_VISITOR = {P.VISIT_VIEW_UNIT, P.VISIT_LOG, P.PROJECT_VIEW, P.PROJECT_MANAGE}
+#: Visit and project rights (DOMAIN §5, §6): firm users and auditors see no visit notes.
+_VISIT_PERMISSIONS: dict[Role, set[Permission]] = {
+    Role.HANDLER: _VISITOR,
+    Role.UNIT_LEAD: _VISITOR | {P.VISIT_REPORT},
+    Role.DISPATCHER: {P.VISIT_VIEW_UNIT, P.VISIT_VIEW_ALL, P.VISIT_LOG, P.VISIT_REPORT,
+                      P.PROJECT_VIEW, P.PROJECT_VIEW_ALL},
+    Role.SUPERVISOR: {P.VISIT_VIEW_UNIT, P.VISIT_VIEW_ALL, P.VISIT_LOG, P.VISIT_EDIT_LOCKED,
+                      P.VISIT_REPORT, P.VISIT_CAMPAIGN_MANAGE, P.PROJECT_VIEW, P.PROJECT_VIEW_ALL,
+                      P.PROJECT_MANAGE, P.PROJECT_MANAGE_ALL},
+    Role.ADMIN: {P.VISIT_CONFIGURE, P.PROJECT_CONFIGURE},
+}
+ROLE_PERMISSIONS = {role: rights | frozenset(_VISIT_PERMISSIONS.get(role, set()))
+                    for role, rights in ROLE_PERMISSIONS.items()}
 
 
 def role_has(role: Role | str | None, permission: Permission) -> bool:
