@@ -69,6 +69,8 @@ class Config:
     PAGE_SIZE = _env_int("PAGE_SIZE", 25)
     #: Largest firm import file accepted (XLSX or CSV), in bytes; 100,000 rows are about 8 MB.
     FIRM_IMPORT_MAX_BYTES = _env_int("FIRM_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+    #: The public transparency page (monthly figures per unit, no personal data); off = 404.
+    REPORTS_PUBLIC_PAGE = _env_bool("REPORTS_PUBLIC_PAGE", True)
 
     # Notifications: console (development), capture (tests), smtp (production).
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")

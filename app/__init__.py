@@ -74,12 +74,14 @@ def register_blueprints(app: Flask) -> None:
     from app.firms import bp as firms_bp
     from app.main import bp as main_bp
     from app.projects import bp as projects_bp
+    from app.reports import bp as reports_bp
     from app.sla import bp as sla_bp
     from app.tickets import bp as tickets_bp
     from app.visits import bp as visits_bp
 
     for blueprint in (visits_bp, projects_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(reports_bp)
     for blueprint in (main_bp, auth_bp, admin_bp, audit_bp, firms_bp, tickets_bp,
                       sla_bp):
         app.register_blueprint(blueprint)

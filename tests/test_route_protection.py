@@ -9,6 +9,7 @@ PUBLIC_ENDPOINTS = {
     "main.index",
     "auth.login",
     "auth.set_language",
+    "reports.transparency",
 }
 
 

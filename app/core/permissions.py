@@ -84,6 +84,10 @@ class Permission(StrEnum):
     # The working calendar and SLA policies (DOMAIN §3.2 [cfg]).
     CALENDAR_MANAGE = "calendar.manage"
     SLA_MANAGE = "sla.manage"
+    # Supervisor reports (DOMAIN §7): unit leads see their own unit, supervisors every unit.
+    REPORT_VIEW = "report.view"
+    REPORT_VIEW_ALL = "report.view_all"
+    REPORT_EXPORT = "report.export"
     # Visits (DOMAIN §5) and lifecycle projects (§6); which visit or project is a predicate.
     VISIT_VIEW_ALL = "visit.view_all"
     #: Open visit pages at all; which visits is the predicate (unit, served firms, own).
@@ -136,6 +140,12 @@ ROLE_PERMISSIONS = {role: rights | _TICKET_PERMISSIONS.get(role, set())
 
 #: The calendar and SLA policies are configuration: administrators only (DOMAIN §1).
 ROLE_PERMISSIONS[Role.ADMIN] = ROLE_PERMISSIONS[Role.ADMIN] | {P.CALENDAR_MANAGE, P.SLA_MANAGE}
+
+#: Reports (DOMAIN §1, §7): supervisors see every unit, a unit lead only their own; handlers none.
+ROLE_PERMISSIONS[Role.SUPERVISOR] = ROLE_PERMISSIONS[Role.SUPERVISOR] | {
+    P.REPORT_VIEW, P.REPORT_VIEW_ALL, P.REPORT_EXPORT}
+ROLE_PERMISSIONS[Role.UNIT_LEAD] = ROLE_PERMISSIONS[Role.UNIT_LEAD] | {
+    P.REPORT_VIEW, P.REPORT_EXPORT}
 
 _VISITOR = {P.VISIT_VIEW_UNIT, P.VISIT_LOG, P.PROJECT_VIEW, P.PROJECT_MANAGE}
 #: Visit and project rights (DOMAIN §5, §6): firm users and auditors see no visit notes.

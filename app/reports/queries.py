@@ -1,0 +1,586 @@
+"""The supervisor figures of DOMAIN §7, computed by the database.
+
+Every figure is built from **facts**: one ``SELECT`` per fact yields one row per thing counted
+(a ticket received, a return requested, an extension approved …) with the same columns —
+``ticket_id``, the four dimensions (``unit_id``, ``category_id``, ``handler_id``,
+``area_id``), the instant the row belongs to (``at``), two 0/1 flags ``a`` and ``b`` and a value
+``v``. The dashboard sums these rows per dimension in one query (a ``UNION ALL`` of the facts);
+a drill-down lists the rows of the very same fact select, filtered by a flag and a dimension
+value. The count on a card and the list behind it therefore cannot disagree: they are one query
+function (:func:`fact_select`), aggregated or listed.
+
+Definitions (also shown on the page, see :data:`FIGURES`):
+
+* 及时签收率 — tickets dispatched in the period (current dispatch) whose acknowledgement is
+  decided (acknowledged, or still waiting past its deadline): share acknowledged by the deadline.
+* 按期办结率 — tickets replied in the period, plus tickets whose handling deadline passed in the
+  period without a reply: share replied by the deadline (after extensions and suspensions).
+* 平均办理时长 — for tickets replied in the period: working days from the dispatch date to the reply
+  date, counted like deadlines (次日起), minus the working days spent suspended. An approved
+  return starts a new dispatch, so the misrouted time is excluded too.
+* 退单率 — return requests made in the period / dispatches in the period (a ticket whose return was
+  approved counts as a dispatch of the returning unit).
+* 正确退单率 — of the returns requested in the period and decided, the share approved.
+* Extensions — extension requests approved in the period.
+* 马上办率 — tickets created in the period that are handle_now and were answered at intake or on
+  the same working day / all tickets created in the period.
+* 满意率 — ratings given in the period at levels 3–5 / all ratings given in the period.
+* Overdue / due soon — open tickets now past the current step's deadline / within one working
+  day of it (or marked due soon by the SLA scan). These are a snapshot, not a period figure.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from app.auth.models import Unit, User
+from app.core.clock import to_local
+from app.core.permissions import Permission
+from app.extensions import db
+from app.reports.periods import Period, local_midnight
+from app.reports.sql import clamp_at_zero, local_date, local_day_number, workday_index
+from app.tickets.models import (
+    Category,
+    ExtensionRequest,
+    ExtensionStatus,
+    ReturnRequest,
+    ReturnStatus,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
+
+S = TicketStatus
+
+
+class Fact(StrEnum):
+    """The things counted."""
+
+    INTAKE = "intake"
+    DISPATCH = "dispatch"
+    ACKNOWLEDGE = "acknowledge"
+    HANDLING = "handling"
+    RETURN = "return"
+    EXTENSION = "extension"
+    RATING = "rating"
+    OPEN = "open"
+
+
+class Subset(StrEnum):
+    """Which rows of a fact: all, flag ``a`` set / not set, flag ``b`` set, value present."""
+
+    ALL = "all"
+    A = "a"
+    NOT_A = "not_a"
+    B = "b"
+    MEASURED = "measured"
+
+
+class Dimension(StrEnum):
+    """What the tables break figures down by."""
+
+    UNIT = "unit"
+    AREA = "area"
+    CATEGORY = "category"
+    HANDLER = "handler"
+
+
+DIMENSION_LABELS = {
+    Dimension.UNIT: _l("Unit"),
+    Dimension.AREA: _l("Area"),
+    Dimension.CATEGORY: _l("Category"),
+    Dimension.HANDLER: _l("Handler"),
+}
+
+#: Facts that describe the present moment rather than a period.
+SNAPSHOT_FACTS = frozenset({Fact.OPEN})
+#: Ticket states in which a unit still works on the handling step.
+HANDLING_STATES = (S.DISPATCHED, S.IN_PROGRESS, S.RETURN_REQUESTED)
+REPLIED_STATES = (S.REPLIED, S.FOLLOW_UP, S.CLOSED)
+OPEN_STATES = (S.SUBMITTED, S.DISPATCHED, S.IN_PROGRESS, S.RETURN_REQUESTED, S.REPLIED,
+               S.FOLLOW_UP)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: every unit (``unit_id`` None) or one unit."""
+
+    unit_id: int | None = None
+
+    @classmethod
+    def for_user(cls, user) -> Scope | None:
+        """Supervisors see every unit, a unit lead their own; anyone else nothing (None)."""
+        if user.can(Permission.REPORT_VIEW_ALL):
+            return cls()
+        if user.can(Permission.REPORT_VIEW) and user.unit_id is not None:
+            return cls(unit_id=user.unit_id)
+        return None
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every fact needs: the period, the present instant and the due-soon horizon."""
+
+    period: Period
+    now: datetime
+    due_soon_until: datetime
+    scope: Scope = field(default_factory=Scope)
+
+
+def due_soon_horizon(calendar, now: datetime) -> datetime:
+    """The instant one working day after ``now`` (DOMAIN §3.2: due soon = ≤ 1 WD left)."""
+    today = to_local(now).date()
+    if calendar.is_workday(today):
+        return calendar.shift_working_days(now, 1)
+    return local_midnight(calendar.working_day_after(today, 0) + timedelta(days=1))
+
+
+# -- the facts ---------------------------------------------------------------------------------
+
+
+def _flag(condition) -> sa.Case:
+    return sa.case((condition, 1), else_=0)
+
+
+def _in_period(column, period: Period):
+    return sa.and_(column >= period.start_at, column < period.end_at)
+
+
+def _columns(ticket_id, unit_id, category_id, handler_id, at, a=0, b=0, v=None,
+             with_area=False):
+    from app.firms.models import Firm
+
+    area = Firm.area_id if with_area else sa.cast(sa.null(), sa.Integer)
+    value = sa.cast(sa.null() if v is None else v, sa.Integer)
+    return [ticket_id.label("ticket_id"), unit_id.label("unit_id"),
+            category_id.label("category_id"), handler_id.label("handler_id"),
+            area.label("area_id"), at.label("at"),
+            (sa.literal(a) if isinstance(a, int) else a).label("a"),
+            (sa.literal(b) if isinstance(b, int) else b).label("b"), value.label("v")]
+
+
+def _with_firm(select: sa.Select, with_area: bool) -> sa.Select:
+    from app.firms.models import Firm
+
+    return select.outerjoin(Firm, Firm.id == Ticket.firm_id) if with_area else select
+
+
+def _ticket_fact(ctx: Context, where, at, a=0, b=0, v=None, with_area=False,
+                 joins=()) -> sa.Select:
+    select = sa.select(*_columns(Ticket.id, Ticket.lead_unit_id, Ticket.category_id,
+                                 Ticket.assignee_id, at, a, b, v, with_area)).select_from(Ticket)
+    for target, on in joins:
+        select = select.outerjoin(target, on)
+    select = _with_firm(select, with_area).where(where)
+    if ctx.scope.unit_id is not None:
+        select = select.where(Ticket.lead_unit_id == ctx.scope.unit_id)
+    return select
+
+
+def _intake(ctx: Context, with_area: bool) -> sa.Select:
+    """Tickets created in the period; ``a`` = 马上办 done (answered at intake or the same WD)."""
+    created, replied = workday_index("wi_created"), workday_index("wi_replied")
+    same_day = (replied.c.wi - created.c.wi
+                <= sa.case((created.c.is_workday, 0), else_=1))
+    done = sa.and_(Ticket.service_mode == "handle_now", Ticket.replied_at.is_not(None),
+                   sa.or_(Ticket.first_dispatched_at.is_(None), same_day))
+    return _ticket_fact(
+        ctx, _in_period(Ticket.created_at, ctx.period), Ticket.created_at, a=_flag(done),
+        with_area=with_area,
+        joins=[(created, created.c.day == local_date(Ticket.created_at)),
+               (replied, replied.c.day == local_date(Ticket.replied_at))])
+
+
+def _dispatch(ctx: Context, with_area: bool) -> sa.Select:
+    """Dispatches in the period: current dispatches, and dispatches undone by an approved return
+    (counted for the returning unit when it asked for the return)."""
+    current = _ticket_fact(ctx, _in_period(Ticket.dispatched_at, ctx.period),
+                           Ticket.dispatched_at, with_area=with_area)
+    returned = _return_rows(ctx, with_area, ReturnRequest.status == ReturnStatus.APPROVED)
+    return sa.union_all(current, returned)
+
+
+def _acknowledge(ctx: Context, with_area: bool) -> sa.Select:
+    """Dispatched in the period with the acknowledgement decided; ``a`` = by the deadline."""
+    decided = sa.or_(Ticket.acknowledged_at.is_not(None),
+                     sa.and_(Ticket.status == S.DISPATCHED,
+                             Ticket.acknowledge_due_at < ctx.now))
+    on_time = sa.and_(Ticket.acknowledged_at.is_not(None),
+                      Ticket.acknowledged_at <= Ticket.acknowledge_due_at)
+    return _ticket_fact(ctx, sa.and_(_in_period(Ticket.dispatched_at, ctx.period), decided),
+                        Ticket.dispatched_at, a=_flag(on_time), with_area=with_area)
+
+
+def _paused_working_days(calendar: sa.CTE):
+    """Working days a ticket spent suspended since its current dispatch: Σ wi(end) − Σ wi(start)
+    over the pauses (every pause of a replied ticket has ended)."""
+    event = sa.orm.aliased(TicketEvent)
+    signed = sa.case((event.from_status == S.SUSPENDED, calendar.c.wi), else_=-calendar.c.wi)
+    total = (sa.select(sa.func.coalesce(sa.func.sum(signed), 0))
+             .select_from(event).join(calendar, calendar.c.day == local_date(event.at))
+             .where(event.ticket_id == Ticket.id, event.at >= Ticket.dispatched_at,
+                    sa.or_(event.from_status == S.SUSPENDED, event.to_status == S.SUSPENDED))
+             .scalar_subquery())
+    return sa.case((Ticket.paused_seconds > 0, total), else_=0)
+
+
+def handling_working_days():
+    """(expression, joins) of the handling time in working days of a replied ticket."""
+    dispatched, replied = workday_index("wi_dispatched"), workday_index("wi_replied")
+    paused_index = workday_index("wi_paused")
+    start = dispatched.c.wi + sa.case((dispatched.c.is_workday, 0), else_=1)
+    days = clamp_at_zero(replied.c.wi - start - _paused_working_days(paused_index))
+    joins = [(dispatched, dispatched.c.day == local_date(Ticket.dispatched_at)),
+             (replied, replied.c.day == local_date(Ticket.replied_at))]
+    return days, joins
+
+
+def _handling(ctx: Context, with_area: bool) -> sa.Select:
+    """Replied in the period, or past the handling deadline in the period without a reply;
+    ``a`` = replied by the deadline, ``v`` = handling working days of the replied ones."""
+    period, now = ctx.period, ctx.now
+    replied = sa.and_(_in_period(Ticket.replied_at, period), Ticket.status.in_(REPLIED_STATES))
+    missed = sa.and_(Ticket.status.in_(HANDLING_STATES),
+                     Ticket.handle_due_at >= period.start_at,
+                     Ticket.handle_due_at < min(period.end_at, now))
+    days, joins = handling_working_days()
+    return _ticket_fact(
+        ctx, sa.and_(Ticket.handle_due_at.is_not(None), sa.or_(replied, missed)),
+        sa.case((replied, Ticket.replied_at), else_=Ticket.handle_due_at),
+        a=_flag(sa.and_(replied, Ticket.replied_at <= Ticket.handle_due_at)),
+        v=sa.case((replied, days)), with_area=with_area, joins=joins)
+
+
+def _return_rows(ctx: Context, with_area: bool, *conditions) -> sa.Select:
+    rr = ReturnRequest
+    select = (sa.select(*_columns(rr.ticket_id, rr.unit_id, Ticket.category_id,
+                                  rr.requested_by_id, rr.requested_at,
+                                  a=_flag(rr.status == ReturnStatus.APPROVED),
+                                  b=_flag(rr.status != ReturnStatus.PENDING),
+                                  with_area=with_area))
+              .select_from(rr).join(Ticket, Ticket.id == rr.ticket_id))
+    select = _with_firm(select, with_area).where(_in_period(rr.requested_at, ctx.period),
+                                                 *conditions)
+    if ctx.scope.unit_id is not None:
+        select = select.where(rr.unit_id == ctx.scope.unit_id)
+    return select
+
+
+def _returns(ctx: Context, with_area: bool) -> sa.Select:
+    """Return requests made in the period by the returning unit; ``a`` = approved,
+    ``b`` = decided."""
+    return _return_rows(ctx, with_area)
+
+
+def _extensions(ctx: Context, with_area: bool) -> sa.Select:
+    """Extension requests approved in the period; ``v`` = the working days granted."""
+    er = ExtensionRequest
+    select = (sa.select(*_columns(er.ticket_id, Ticket.lead_unit_id, Ticket.category_id,
+                                  er.requested_by_id, er.decided_at, v=er.days,
+                                  with_area=with_area))
+              .select_from(er).join(Ticket, Ticket.id == er.ticket_id))
+    select = _with_firm(select, with_area).where(er.status == ExtensionStatus.APPROVED,
+                                                 _in_period(er.decided_at, ctx.period))
+    if ctx.scope.unit_id is not None:
+        select = select.where(Ticket.lead_unit_id == ctx.scope.unit_id)
+    return select
+
+
+def _ratings(ctx: Context, with_area: bool) -> sa.Select:
+    """Ratings given in the period; ``a`` = levels 3–5 (satisfied), ``b`` = 差评 (1–2)."""
+    rated = sa.and_(Ticket.rating_level.is_not(None), _in_period(Ticket.closed_at, ctx.period))
+    return _ticket_fact(ctx, rated, Ticket.closed_at, a=_flag(Ticket.rating_level >= 3),
+                        b=_flag(Ticket.rating_level <= 2), v=Ticket.rating_level,
+                        with_area=with_area)
+
+
+def _open(ctx: Context, with_area: bool) -> sa.Select:
+    """Open tickets now overdue (``a``) or due soon (``b``), by the current step's deadline."""
+    overdue = Ticket.due_at < ctx.now
+    soon = sa.and_(Ticket.due_at >= ctx.now, sa.or_(Ticket.due_at <= ctx.due_soon_until,
+                                                    Ticket.sla_status == "due_soon"))
+    where = sa.and_(Ticket.status.in_(OPEN_STATES), Ticket.due_at.is_not(None),
+                    sa.or_(overdue, soon))
+    return _ticket_fact(ctx, where, Ticket.due_at, a=_flag(overdue), b=_flag(soon),
+                        v=sa.cast(sa.null(), sa.Integer), with_area=with_area)
+
+
+_BUILDERS = {
+    Fact.INTAKE: _intake, Fact.DISPATCH: _dispatch, Fact.ACKNOWLEDGE: _acknowledge,
+    Fact.HANDLING: _handling, Fact.RETURN: _returns, Fact.EXTENSION: _extensions,
+    Fact.RATING: _ratings, Fact.OPEN: _open,
+}
+
+
+def fact_select(fact: Fact, ctx: Context, with_area: bool = False) -> sa.Select:
+    """The rows of one fact: what a card counts and what its drill-down lists."""
+    return _BUILDERS[Fact(fact)](ctx, with_area)
+
+
+def subset_clause(rows, subset: Subset):
+    """The rows of a subset, on a fact subquery."""
+    return {
+        Subset.ALL: sa.true(),
+        Subset.A: rows.c.a == 1,
+        Subset.NOT_A: rows.c.a == 0,
+        Subset.B: rows.c.b == 1,
+        Subset.MEASURED: rows.c.v.is_not(None),
+    }[Subset(subset)]
+
+
+def _dimension_column(rows, by: Dimension):
+    return getattr(rows.c, f"{'handler' if by == Dimension.HANDLER else by.value}_id")
+
+
+# -- figures -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of DOMAIN §7: a count, a rate (numerator / denominator) or an average."""
+
+    key: str
+    label: object
+    definition: object
+    kind: str  # "count", "rate" or "average"
+    numerator: tuple[Fact, Subset]
+    denominator: tuple[Fact, Subset] | None = None
+    #: Whether a higher value is better (for the arrow of the change).
+    higher_is_better: bool = True
+
+    @property
+    def is_snapshot(self) -> bool:
+        return self.numerator[0] in SNAPSHOT_FACTS
+
+
+FIGURES: tuple[Figure, ...] = (
+    Figure("received", _l("Tickets received"),
+           _l("Tickets created in the period, whatever their channel or state."),
+           "count", (Fact.INTAKE, Subset.ALL)),
+    Figure("acknowledged_on_time", _l("Acknowledged on time (及时签收率)"),
+           _l("Of the tickets dispatched in the period whose acknowledgement is decided "
+              "(acknowledged, or still waiting past the deadline), the share acknowledged by "
+              "the acknowledgement deadline."),
+           "rate", (Fact.ACKNOWLEDGE, Subset.A), (Fact.ACKNOWLEDGE, Subset.ALL)),
+    Figure("handled_on_time", _l("Handled on time (按期办结率)"),
+           _l("Of the tickets replied in the period plus those whose handling deadline passed "
+              "in the period without a reply, the share replied by the deadline. Deadlines "
+              "include approved extensions and exclude suspended time."),
+           "rate", (Fact.HANDLING, Subset.A), (Fact.HANDLING, Subset.ALL)),
+    Figure("overdue", _l("Overdue now"),
+           _l("Open tickets past the deadline of their current step, at this moment."),
+           "count", (Fact.OPEN, Subset.A), higher_is_better=False),
+    Figure("due_soon", _l("Due soon"),
+           _l("Open tickets within one working day of their current deadline (or marked due "
+              "soon by the SLA scan), at this moment."),
+           "count", (Fact.OPEN, Subset.B), higher_is_better=False),
+    Figure("handling_days", _l("Average handling time (working days)"),
+           _l("For tickets replied in the period: working days from the dispatch date to the "
+              "reply date, counted like deadlines (the day after dispatch is day 1), minus "
+              "working days spent suspended. After an approved return the clock starts at "
+              "the new dispatch."),
+           "average", (Fact.HANDLING, Subset.MEASURED), higher_is_better=False),
+    Figure("return_rate", _l("Return rate (退单率)"),
+           _l("Return requests made in the period, divided by the dispatches in the period "
+              "(a ticket whose return was approved counts as a dispatch of the returning unit)."),
+           "rate", (Fact.RETURN, Subset.ALL), (Fact.DISPATCH, Subset.ALL),
+           higher_is_better=False),
+    Figure("correct_return_rate", _l("Correct return rate (正确退单率)"),
+           _l("Of the return requests made in the period and already decided, the share the "
+              "dispatcher approved."),
+           "rate", (Fact.RETURN, Subset.A), (Fact.RETURN, Subset.B)),
+    Figure("extensions", _l("Extensions approved"),
+           _l("Extension requests a supervisor approved in the period."),
+           "count", (Fact.EXTENSION, Subset.ALL), higher_is_better=False),
+    Figure("handle_now_rate", _l("Handled at once (马上办率)"),
+           _l("Tickets created in the period in the handle-now mode that were answered "
+              "directly at intake or replied on the same working day, divided by all tickets "
+              "created in the period."),
+           "rate", (Fact.INTAKE, Subset.A), (Fact.INTAKE, Subset.ALL)),
+    Figure("satisfaction", _l("Satisfaction (满意率)"),
+           _l("Ratings given in the period at levels 3–5 (basically satisfied or better), "
+              "divided by all ratings given in the period."),
+           "rate", (Fact.RATING, Subset.A), (Fact.RATING, Subset.ALL)),
+)
+FIGURES_BY_KEY = {figure.key: figure for figure in FIGURES}
+
+
+@dataclass
+class Tally:
+    """Sums of one fact's rows in one group."""
+
+    n: int = 0
+    a: int = 0
+    b: int = 0
+    v_sum: float = 0.0
+    v_count: int = 0
+
+    def count(self, subset: Subset) -> int:
+        return {Subset.ALL: self.n, Subset.A: self.a, Subset.NOT_A: self.n - self.a,
+                Subset.B: self.b, Subset.MEASURED: self.v_count}[Subset(subset)]
+
+    def add(self, other: Tally) -> None:
+        self.n += other.n
+        self.a += other.a
+        self.b += other.b
+        self.v_sum += other.v_sum
+        self.v_count += other.v_count
+
+
+@dataclass(frozen=True)
+class Value:
+    """A computed figure: its value and the counts it was computed from."""
+
+    figure: Figure
+    value: float | None
+    numerator: int
+    denominator: int | None
+
+
+def evaluate(figure: Figure, tallies: dict[Fact, Tally]) -> Value:
+    """The figure's value from the fact tallies of one group."""
+    fact, subset = figure.numerator
+    tally = tallies.get(fact, Tally())
+    count = tally.count(subset)
+    if figure.kind == "count":
+        return Value(figure, count, count, None)
+    if figure.kind == "average":
+        return Value(figure, tally.v_sum / tally.v_count if tally.v_count else None,
+                     count, None)
+    den_fact, den_subset = figure.denominator
+    denominator = tallies.get(den_fact, Tally()).count(den_subset)
+    return Value(figure, count / denominator if denominator else None, count, denominator)
+
+
+@dataclass
+class Breakdown:
+    """Tallies per fact for every group of a dimension, the totals, and the previous period."""
+
+    by: Dimension
+    groups: dict[int | None, dict[Fact, Tally]]
+    totals: dict[Fact, Tally]
+    previous: dict[Fact, Tally]
+
+    def values(self, tallies: dict[Fact, Tally]) -> list[Value]:
+        return [evaluate(figure, tallies) for figure in FIGURES]
+
+
+def _labelled(fact: Fact, label: str, ctx: Context, with_area: bool):
+    rows = fact_select(fact, ctx, with_area).subquery()
+    return sa.select(sa.literal(label).label("fact"), *rows.c)
+
+
+def breakdown(ctx: Context, by: Dimension = Dimension.UNIT) -> Breakdown:
+    """Every fact of the period and of the previous period, summed per group, in ONE query."""
+    with_area = by == Dimension.AREA
+    previous = Context(ctx.period.previous(), ctx.now, ctx.due_soon_until, ctx.scope)
+    parts = [_labelled(f, f.value, ctx, with_area) for f in Fact]
+    parts += [_labelled(f, f"prev:{f.value}", previous, with_area)
+              for f in Fact if f not in SNAPSHOT_FACTS]
+    rows = sa.union_all(*parts).subquery()
+    key = _dimension_column(rows, by)
+    statement = (sa.select(rows.c.fact, key, sa.func.count(), sa.func.sum(rows.c.a),
+                           sa.func.sum(rows.c.b), sa.func.sum(rows.c.v), sa.func.count(rows.c.v))
+                 .group_by(rows.c.fact, key))
+    groups: dict[int | None, dict[Fact, Tally]] = defaultdict(dict)
+    totals: dict[Fact, Tally] = defaultdict(Tally)
+    prior: dict[Fact, Tally] = defaultdict(Tally)
+    for label, group, n, a, b, v_sum, v_count in db.session.execute(statement):
+        tally = Tally(int(n), int(a or 0), int(b or 0), float(v_sum or 0), int(v_count or 0))
+        if label.startswith("prev:"):
+            prior[Fact(label[5:])].add(tally)
+            continue
+        groups[group][Fact(label)] = tally
+        totals[Fact(label)].add(tally)
+    return Breakdown(by, dict(groups), dict(totals), dict(prior))
+
+
+# -- drill-down --------------------------------------------------------------------------------
+
+
+def drill_rows(fact: Fact, subset: Subset, ctx: Context, by: Dimension | None = None,
+               key: int | None = None, keyed: bool = False):
+    """The fact rows behind one number (a subquery); ``keyed`` with ``key=None`` selects the
+    group without a value (e.g. tickets with no category)."""
+    with_area = by == Dimension.AREA
+    rows = fact_select(fact, ctx, with_area).subquery()
+    conditions = [subset_clause(rows, subset)]
+    if by is not None and keyed:
+        column = _dimension_column(rows, by)
+        conditions.append(column.is_(None) if key is None else column == key)
+    return sa.select(rows).where(*conditions).subquery("drill")
+
+
+def drill_count(rows) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(rows))
+
+
+def drill_tickets(rows, fact: Fact) -> sa.Select:
+    """``(Ticket, at, v)`` for the rows, the most urgent or most recent first."""
+    order = (rows.c.at.asc(),) if fact in SNAPSHOT_FACTS else (rows.c.at.desc(),)
+    return (sa.select(Ticket, rows.c.at, rows.c.v).join(rows, rows.c.ticket_id == Ticket.id)
+            .order_by(*order, Ticket.id))
+
+
+# -- charts ------------------------------------------------------------------------------------
+
+
+def weekly(ctx: Context) -> list[dict]:
+    """Per 7-day slice of the period: tickets received, handled and handled on time."""
+    start_number = (ctx.period.start - date(1970, 1, 1)).days
+    parts = [_labelled(Fact.INTAKE, "intake", ctx, False),
+             _labelled(Fact.HANDLING, "handling", ctx, False)]
+    rows = sa.union_all(*parts).subquery()
+    week = (local_day_number(rows.c.at) - start_number) // 7
+    statement = (sa.select(rows.c.fact, week.label("week"), sa.func.count(),
+                           sa.func.sum(rows.c.a)).group_by(rows.c.fact, week))
+    slices = ctx.period.weeks()
+    result = [{"period": s, "received": 0, "handled": 0, "on_time": 0} for s in slices]
+    for label, index, n, a in db.session.execute(statement):
+        if index is None or not 0 <= int(index) < len(result):
+            continue
+        slot = result[int(index)]
+        if label == "intake":
+            slot["received"] = int(n)
+        else:
+            slot["handled"], slot["on_time"] = int(n), int(a or 0)
+    return result
+
+
+#: Buckets of handling time in working days: (label, lowest, highest or None).
+HANDLING_BUCKETS = (("0", 0, 0), ("1", 1, 1), ("2", 2, 2), ("3", 3, 3), ("4", 4, 4),
+                    ("5", 5, 5), ("6–10", 6, 10), ("11–15", 11, 15), ("> 15", 16, None))
+
+
+def handling_distribution(ctx: Context) -> list[tuple[str, int]]:
+    """How many tickets replied in the period took each number of working days."""
+    rows = drill_rows(Fact.HANDLING, Subset.MEASURED, ctx)
+    bucket = sa.case(*[(rows.c.v <= high, index) for index, (_l_, _low, high)
+                       in enumerate(HANDLING_BUCKETS) if high is not None],
+                     else_=len(HANDLING_BUCKETS) - 1)
+    counts = dict(db.session.execute(
+        sa.select(bucket, sa.func.count()).group_by(bucket)).all())
+    return [(label, int(counts.get(index, 0)))
+            for index, (label, _low, _high) in enumerate(HANDLING_BUCKETS)]
+
+
+# -- names -------------------------------------------------------------------------------------
+
+
+def group_names(by: Dimension, keys) -> dict[int, str]:
+    """Display names of the groups (one query)."""
+    from app.firms.models import Area
+
+    ids = [k for k in keys if k is not None]
+    if not ids:
+        return {}
+    model, column = {Dimension.UNIT: (Unit, Unit.name), Dimension.AREA: (Area, Area.name),
+                     Dimension.CATEGORY: (Category, Category.name),
+                     Dimension.HANDLER: (User, User.display_name)}[by]
+    return dict(db.session.execute(sa.select(model.id, column).where(model.id.in_(ids))).all())

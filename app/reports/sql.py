@@ -1,0 +1,82 @@
+"""SQL building blocks the report queries share: local dates and the working-day index.
+
+Counting working days in the database needs two things: the Asia/Shanghai date of a UTC instant
+(China keeps no daylight saving time, so it is the instant plus eight hours on both engines), and
+a running index of working days per date. With ``wi(d)`` = working days on or before ``d``,
+the working days in ``(a, b]`` are ``wi(b) − wi(a)`` — a subtraction the database can do for a
+hundred thousand tickets at once. The index is a window over the admins' calendar table, so an
+edited day is reflected at once and nothing has to be kept in sync.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from app.sla.models import WorkCalendarDay
+
+
+class local_date(FunctionElement):
+    """The Asia/Shanghai calendar date of a UTC timestamp column."""
+
+    type = sa.Date()
+    name = "local_date"
+    inherit_cache = True
+
+
+@compiles(local_date, "postgresql")
+def _local_date_pg(element, compiler, **kw):
+    return f"CAST(({compiler.process(element.clauses, **kw)} AT TIME ZONE 'Asia/Shanghai') AS DATE)"
+
+
+@compiles(local_date, "sqlite")
+def _local_date_sqlite(element, compiler, **kw):
+    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
+
+
+class local_day_number(FunctionElement):
+    """Days since 1970-01-01 of a UTC timestamp's Asia/Shanghai date (for weekly buckets)."""
+
+    type = sa.Integer()
+    name = "local_day_number"
+    inherit_cache = True
+
+
+@compiles(local_day_number, "postgresql")
+def _day_number_pg(element, compiler, **kw):
+    inner = compiler.process(element.clauses, **kw)
+    return f"(CAST(({inner} AT TIME ZONE 'Asia/Shanghai') AS DATE) - DATE '1970-01-01')"
+
+
+@compiles(local_day_number, "sqlite")
+def _day_number_sqlite(element, compiler, **kw):
+    inner = compiler.process(element.clauses, **kw)
+    return f"CAST(julianday({inner}, '+8 hours') - 2440587.5 AS INTEGER)"
+
+
+def _workday_index() -> sa.CTE:
+    day = WorkCalendarDay
+    running = sa.func.sum(sa.case((day.is_workday, 1), else_=0)).over(order_by=day.day)
+    return sa.select(day.day.label("day"), day.is_workday.label("is_workday"),
+                     running.label("wi")).cte("workday_index")
+
+
+#: One CTE object, so a statement that joins it several times computes it once.
+WORKDAY_INDEX = _workday_index()
+
+
+_aliases = itertools.count(1)
+
+
+def workday_index(name: str) -> sa.Alias:
+    """``(day, is_workday, wi)``: the running count of working days on or before each date,
+    under a fresh alias (every join of one statement needs its own name)."""
+    return WORKDAY_INDEX.alias(f"{name}_{next(_aliases)}")
+
+
+def clamp_at_zero(expression):
+    """``max(0, x)`` on both engines."""
+    return sa.case((expression < 0, 0), else_=expression)

@@ -1,0 +1,281 @@
+"""Report pages: the dashboard, drill-downs, exports, the monthly print page and the public
+transparency page. Views only parse arguments and pick the scope; figures come from
+:mod:`app.reports.queries`, tables from :mod:`app.reports.tables`."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_sqlalchemy.pagination import SelectPagination
+from werkzeug.routing import BuildError
+
+from app.core.clock import now_utc
+from app.core.pagination import page_number
+from app.core.permissions import Permission as P
+from app.core.permissions import require_permission
+from app.core.security import public
+from app.extensions import db
+from app.reports import bp, charts, queries, tables
+from app.reports.export import FORMATS, export_response
+from app.reports.periods import PERIOD_KIND_LABELS, Period, PeriodError, month_of, parse_period
+from app.reports.queries import (
+    DIMENSION_LABELS,
+    FIGURES,
+    FIGURES_BY_KEY,
+    Context,
+    Dimension,
+    Fact,
+    Scope,
+    Subset,
+)
+from app.sla.services import load_calendar
+
+
+class RowPagination(SelectPagination):
+    """Pagination whose items are whole rows ``(Ticket, at, v)``, not only the first column."""
+
+    def _query_items(self):
+        select = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return list(self._query_args["session"].execute(select).all())
+
+
+@bp.app_template_global()
+def ticket_url(ticket) -> str | None:
+    """The ticket's page, once the ticket pages exist."""
+    for args in ({"reference": ticket.reference}, {"ticket_id": ticket.id}):
+        try:
+            return url_for("tickets.detail", **args)
+        except BuildError:
+            continue
+    return None
+
+
+@bp.context_processor
+def _report_globals():
+    return {"figures": FIGURES, "dimension_labels": DIMENSION_LABELS,
+            "period_kind_labels": PERIOD_KIND_LABELS, "shown_text": tables.shown_text,
+            "change": tables.change}
+
+
+def _scope() -> Scope:
+    scope = Scope.for_user(current_user)
+    if scope is None:
+        abort(403)
+    return scope
+
+
+def _context(scope: Scope) -> tuple[Context, str | None]:
+    """The period of the query string; bad dates fall back to this month with a message."""
+    error = None
+    try:
+        period = parse_period(request.args)
+    except PeriodError:
+        period = parse_period({})
+        error = _("Choose a valid period: the start must not be after the end, and a custom "
+                  "period may cover at most 400 days.")
+    return context_for(period, scope), error
+
+
+def context_for(period: Period, scope: Scope) -> Context:
+    now = now_utc()
+    return Context(period, now, queries.due_soon_horizon(load_calendar(), now), scope)
+
+
+def _dimension() -> Dimension:
+    try:
+        return Dimension(request.args.get("by") or Dimension.UNIT)
+    except ValueError:
+        abort(404)
+
+
+def _dashboard_charts(ctx: Context, rows) -> dict:
+    weeks = queries.weekly(ctx)
+    distribution = queries.handling_distribution(ctx)
+    handled = FIGURES_BY_KEY["handled_on_time"]
+    index = FIGURES.index(handled)
+    week_bars = [charts.Bar(w["period"].start.strftime("%m-%d"), w["received"],
+                            str(w["received"])) for w in weeks]
+    rates = [w["on_time"] / w["handled"] if w["handled"] else None for w in weeks]
+    comparison = [charts.Bar(row.name, row.values[index].value * 100,
+                             tables.shown_text(row.values[index]))
+                  for row in rows if row.values[index].value is not None]
+    return {
+        "weeks": weeks, "week_rates": rates, "distribution": distribution,
+        "weekly_svg": charts.column_chart(_("Tickets received per week, and the share handled "
+                                            "on time"), week_bars, rates,
+                                          _("handled on time")),
+        "distribution_svg": charts.column_chart(
+            _("Tickets replied in the period by handling time in working days"),
+            [charts.Bar(label, n, str(n)) for label, n in distribution]),
+        "comparison_svg": charts.bar_chart(_("Handled on time by group"), comparison,
+                                           maximum=100.0),
+    }
+
+
+@bp.route("/")
+@require_permission(P.REPORT_VIEW)
+def dashboard():
+    """Cards with the previous period, the breakdown table, charts and the overdue lists."""
+    scope = _scope()
+    ctx, error = _context(scope)
+    by = _dimension()
+    data = queries.breakdown(ctx, by)
+    rows = tables.group_rows(data)
+    return render_template(
+        "reports/dashboard.html", overdue=_most_urgent(ctx, Subset.A),
+        due_soon=_most_urgent(ctx, Subset.B), ctx=ctx, by=by, error=error, rows=rows,
+        totals=tables.total_row(data), previous=tables.previous_row(data),
+        period_args=ctx.period.query_args(), scope=scope, **_dashboard_charts(ctx, rows))
+
+
+def _most_urgent(ctx: Context, subset: Subset, limit: int = 10) -> list:
+    """The first open tickets by remaining working time (overdue ones most late first)."""
+    rows = queries.drill_rows(Fact.OPEN, subset, ctx)
+    calendar = load_calendar()
+    return [(t, tables.working_days_left(calendar, ctx.now, t.due_at)) for t, _at, _v
+            in db.session.execute(queries.drill_tickets(rows, Fact.OPEN).limit(limit))]
+
+
+def _drill_arguments():
+    """fact, subset, dimension and key of a drill-down; anything unknown is a 404."""
+    try:
+        fact = Fact(request.args.get("fact", ""))
+        subset = Subset(request.args.get("subset") or Subset.ALL)
+        by = Dimension(request.args["by"]) if request.args.get("by") else None
+    except ValueError:
+        abort(404)
+    keyed = by is not None and "key" in request.args
+    key = request.args.get("key") or None
+    if key is not None and not key.isdigit():
+        abort(404)
+    return fact, subset, by, (int(key) if key else None), keyed
+
+
+@bp.route("/tickets")
+@require_permission(P.REPORT_VIEW)
+def drill():
+    """The exact tickets behind one number: same fact rows, listed instead of counted."""
+    scope = _scope()
+    ctx, error = _context(scope)
+    fact, subset, by, key, keyed = _drill_arguments()
+    rows = queries.drill_rows(fact, subset, ctx, by, key, keyed)
+    page = RowPagination(select=queries.drill_tickets(rows, fact), session=db.session(),
+                         page=page_number(), per_page=current_app.config["PAGE_SIZE"],
+                         error_out=False, count=True)
+    group_name = None
+    if keyed:
+        group_name = (queries.group_names(by, [key]).get(key) if key is not None
+                      else _("(none)"))
+    return render_template(
+        "reports/drill.html", ctx=ctx, error=error, fact=fact, subset=subset, by=by, key=key,
+        keyed=keyed, group_name=group_name, page=page, headers=tables.drill_headers(fact),
+        cells=[tables.drill_cells(t, at, v, fact, load_calendar(), ctx.now)
+               for t, at, v in page.items],
+        tickets=[t for t, _at, _v in page.items], title=drill_title(fact, subset))
+
+
+def drill_title(fact: Fact, subset: Subset) -> str:
+    """What a drill-down lists, in words."""
+    titles = {
+        (Fact.INTAKE, Subset.ALL): _("Tickets received"),
+        (Fact.INTAKE, Subset.A): _("Handled at once (马上办)"),
+        (Fact.DISPATCH, Subset.ALL): _("Dispatches"),
+        (Fact.ACKNOWLEDGE, Subset.ALL): _("Acknowledgements due"),
+        (Fact.ACKNOWLEDGE, Subset.A): _("Acknowledged on time"),
+        (Fact.ACKNOWLEDGE, Subset.NOT_A): _("Acknowledged late or not yet"),
+        (Fact.HANDLING, Subset.ALL): _("Handling due"),
+        (Fact.HANDLING, Subset.A): _("Handled on time"),
+        (Fact.HANDLING, Subset.NOT_A): _("Handled late or not yet"),
+        (Fact.HANDLING, Subset.MEASURED): _("Replied (handling time)"),
+        (Fact.RETURN, Subset.ALL): _("Return requests"),
+        (Fact.RETURN, Subset.A): _("Returns approved"),
+        (Fact.RETURN, Subset.B): _("Returns decided"),
+        (Fact.EXTENSION, Subset.ALL): _("Extensions approved"),
+        (Fact.RATING, Subset.ALL): _("Ratings"),
+        (Fact.RATING, Subset.A): _("Satisfied ratings (levels 3–5)"),
+        (Fact.RATING, Subset.B): _("Bad ratings (差评)"),
+        (Fact.OPEN, Subset.A): _("Overdue tickets"),
+        (Fact.OPEN, Subset.B): _("Tickets due soon"),
+    }
+    return titles.get((fact, subset), _("Tickets"))
+
+
+def _period_details(ctx: Context) -> dict:
+    return {"period": ctx.period.label(), "unit_id": ctx.scope.unit_id}
+
+
+@bp.route("/export/breakdown.<any(csv, xlsx):fmt>")
+@require_permission(P.REPORT_EXPORT)
+def export_breakdown(fmt: str):
+    """The breakdown table (by unit, area, category or handler) as shown on the dashboard."""
+    scope = _scope()
+    ctx, _error = _context(scope)
+    by = _dimension()
+    table = tables.breakdown_table(queries.breakdown(ctx, by))
+    return export_response(table, fmt, current_user, {**_period_details(ctx), "by": by.value})
+
+
+@bp.route("/export/tickets.<any(csv, xlsx):fmt>")
+@require_permission(P.REPORT_EXPORT)
+def export_drill(fmt: str):
+    """Every ticket of a drill-down (not only the page shown)."""
+    scope = _scope()
+    ctx, _error = _context(scope)
+    fact, subset, by, key, keyed = _drill_arguments()
+    rows = queries.drill_rows(fact, subset, ctx, by, key, keyed)
+    table = tables.drill_table(rows, fact, drill_title(fact, subset), load_calendar(), ctx.now)
+    return export_response(table, fmt, current_user, {
+        **_period_details(ctx), "fact": fact.value, "subset": subset.value,
+        "by": by.value if by else None, "key": key})
+
+
+@bp.route("/monthly")
+@require_permission(P.REPORT_VIEW)
+def monthly():
+    """A printable monthly report: the figures, the change, and the table by unit."""
+    scope = _scope()
+    try:
+        period = month_of(parse_period({"period": "month", "start": request.args.get("start")})
+                          .start)
+    except PeriodError:
+        abort(404)
+    ctx = context_for(period, scope)
+    data = queries.breakdown(ctx, Dimension.UNIT)
+    return render_template("reports/monthly.html", ctx=ctx, rows=tables.group_rows(data),
+                           totals=tables.total_row(data), previous=tables.previous_row(data))
+
+
+#: The figures of the public page: volume, on-time rate and satisfaction (no personal data).
+PUBLIC_FIGURES = ("received", "handled_on_time", "satisfaction")
+
+
+@bp.app_template_global()
+def export_formats():
+    return FORMATS
+
+
+@bp.route("/public")
+@public
+def transparency():
+    """Monthly volume, on-time rate and satisfaction per unit, for anyone (DOMAIN §7)."""
+    if not current_app.config.get("REPORTS_PUBLIC_PAGE", True):
+        abort(404)
+    month = request.args.get("month") or ""
+    try:
+        period = month_of(parse_period({"period": "month",
+                                        "start": f"{month}-01" if month else None}).start)
+    except PeriodError:
+        period = month_of(parse_period({}).start)
+    ctx = context_for(period, Scope())
+    data = queries.breakdown(ctx, Dimension.UNIT)
+    indexes = [FIGURES.index(FIGURES_BY_KEY[key]) for key in PUBLIC_FIGURES]
+    rows = [(row.name, [row.values[i] for i in indexes]) for row in tables.group_rows(data)
+            if row.key is not None]
+    totals = tables.total_row(data)
+    return render_template("reports/public.html", ctx=ctx, rows=rows,
+                           totals=[totals[i] for i in indexes],
+                           public_figures=[FIGURES[i] for i in indexes],
+                           previous_month=period.previous().start.isoformat()[:7],
+                           next_month=period.end.isoformat()[:7])
+
