@@ -67,6 +67,14 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
 
     PAGE_SIZE = _env_int("PAGE_SIZE", 25)
+    # Public portal (DOMAIN §8): per-IP limits on the request form and the status lookup.
+    PORTAL_SUBMIT_LIMIT = os.environ.get("PORTAL_SUBMIT_LIMIT", "5 per minute;50 per day")
+    PORTAL_LOOKUP_LIMIT = os.environ.get("PORTAL_LOOKUP_LIMIT", "10 per minute;100 per day")
+    #: Attempts on one reference from anywhere: guessing a mobile number gets nowhere.
+    PORTAL_LOOKUP_REFERENCE_LIMIT = os.environ.get("PORTAL_LOOKUP_REFERENCE_LIMIT",
+                                                   "5 per 10 minutes")
+    PORTAL_UPLOAD_MAX_BYTES = _env_int("PORTAL_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+    TICKET_UPLOAD_DIR = os.environ.get("TICKET_UPLOAD_DIR")
     #: Largest firm import file accepted (XLSX or CSV), in bytes; 100,000 rows are about 8 MB.
     FIRM_IMPORT_MAX_BYTES = _env_int("FIRM_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
     #: The public transparency page (monthly figures per unit, no personal data); off = 404.

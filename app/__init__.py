@@ -73,13 +73,17 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.firms import bp as firms_bp
     from app.main import bp as main_bp
+    from app.portal import bp as portal_bp
     from app.projects import bp as projects_bp
+    from app.ratings import bp as ratings_bp
     from app.reports import bp as reports_bp
     from app.sla import bp as sla_bp
     from app.tickets import bp as tickets_bp
     from app.visits import bp as visits_bp
 
     for blueprint in (visits_bp, projects_bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (portal_bp, ratings_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(reports_bp)
     for blueprint in (main_bp, auth_bp, admin_bp, audit_bp, firms_bp, tickets_bp,

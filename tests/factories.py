@@ -46,6 +46,8 @@ def user(role: Role | str = Role.HANDLER, **overrides) -> User:
     values.update(overrides)
     if role in UNIT_ROLES and "unit" not in values and "unit_id" not in values:
         values["unit"] = unit()
+    if role == Role.FIRM_USER and "firm" not in values and "firm_id" not in values:
+        values["firm"] = firm()
     row = User(**values)
     db.session.add(row)
     db.session.commit()

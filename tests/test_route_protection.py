@@ -10,6 +10,15 @@ PUBLIC_ENDPOINTS = {
     "auth.login",
     "auth.set_language",
     "reports.transparency",
+    # The public portal (issue 5): request form, receipt, lookup, tracking link and its
+    # actions and files (the secret token is the credential), and firm account requests.
+    "portal.new_request",
+    "portal.received",
+    "portal.lookup",
+    "portal.track",
+    "portal.track_action",
+    "portal.track_file",
+    "portal.register",
 }
 
 

@@ -62,6 +62,9 @@ class User(UserMixin, TimestampMixin, db.Model):
             name="staff_has_unit",
         ),
         sa.CheckConstraint("failed_login_count >= 0", name="failed_login_count_not_negative"),
+        # Pending registrations live in firm_registrations: a firm account exists only once
+        # a dispatcher has linked it to a registry firm.
+        sa.CheckConstraint("role <> 'firm_user' OR firm_id IS NOT NULL", name="firm_user_has_firm"),
         sa.Index("ix_users_unit_id_role", "unit_id", "role"),
     )
 
@@ -73,6 +76,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     mobile: Mapped[str | None] = mapped_column(sa.String(20))
     role: Mapped[Role] = mapped_column(enum_type(Role, "user_role"), nullable=False)
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"))
+    #: The registry firm a ``firm_user`` acts for (DOMAIN §1: own firm's tickets only).
+    firm_id: Mapped[int | None] = mapped_column(sa.ForeignKey("firms.id", use_alter=True),
+                                                index=True)
     preferred_language: Mapped[str | None] = mapped_column(sa.String(16))
     is_active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255), nullable=False)
@@ -87,6 +93,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     )
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")
+    firm = relationship("Firm", foreign_keys=[firm_id])
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.username} {self.role}>"

@@ -151,6 +151,9 @@ class UserData:
 def _check_user_data(data: UserData, user: User | None = None) -> None:
     if Role(data.role) in UNIT_ROLES and not data.unit_id:
         raise ValidationFailed(_("This role belongs to a unit: choose one."))
+    if Role(data.role) == Role.FIRM_USER and getattr(user, "firm_id", None) is None:
+        raise ValidationFailed(_("Firm accounts are created by approving a firm's registration "
+                                 "in the portal."))
     existing = find_user(data.username)
     if existing is not None and existing is not user:
         raise ValidationFailed(_("The username is already taken."))

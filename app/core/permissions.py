@@ -81,6 +81,17 @@ class Permission(StrEnum):
     TICKET_APPROVE_FINAL_REPLY = "ticket.approve_final_reply"
     TICKET_COMMENT = "ticket.comment"
     TICKET_CONFIGURE = "ticket.configure"
+    # Public portal, firm accounts and 好差评 ratings (DOMAIN §3, §4).
+    PORTAL_USE = "portal.use"
+    FIRM_ACCOUNT_APPROVE = "portal.approve_firm_account"
+    SNIPPET_MANAGE = "portal.snippet_manage"
+    RATING_RECORD = "rating.record"
+    RATING_SEE_EVALUATOR = "rating.see_evaluator"
+    RECTIFICATION_VIEW = "rectification.view"
+    RECTIFICATION_CALLBACK = "rectification.callback"
+    RECTIFICATION_HANDLE = "rectification.handle"
+    RECTIFICATION_SUPERVISE = "rectification.supervise"
+    RATING_CONFIGURE = "rating.configure"
     # The working calendar and SLA policies (DOMAIN §3.2 [cfg]).
     CALENDAR_MANAGE = "calendar.manage"
     SLA_MANAGE = "sla.manage"
@@ -160,6 +171,22 @@ _VISIT_PERMISSIONS: dict[Role, set[Permission]] = {
     Role.ADMIN: {P.VISIT_CONFIGURE, P.PROJECT_CONFIGURE},
 }
 ROLE_PERMISSIONS = {role: rights | frozenset(_VISIT_PERMISSIONS.get(role, set()))
+                    for role, rights in ROLE_PERMISSIONS.items()}
+
+
+#: Portal and rating rights (DOMAIN §1, §4): the service centre calls back and records ratings,
+#: units rectify, supervisors decide appeals and extensions; evaluators stay hidden from units.
+_PORTAL_PERMISSIONS: dict[Role, set[Permission]] = {
+    Role.FIRM_USER: {P.PORTAL_USE},
+    Role.HANDLER: {P.RECTIFICATION_VIEW, P.RECTIFICATION_HANDLE},
+    Role.UNIT_LEAD: {P.RECTIFICATION_VIEW, P.RECTIFICATION_HANDLE},
+    Role.DISPATCHER: {P.FIRM_ACCOUNT_APPROVE, P.SNIPPET_MANAGE, P.RATING_RECORD,
+                      P.RATING_SEE_EVALUATOR, P.RECTIFICATION_VIEW, P.RECTIFICATION_CALLBACK},
+    Role.SUPERVISOR: {P.RATING_SEE_EVALUATOR, P.RECTIFICATION_VIEW, P.RECTIFICATION_CALLBACK,
+                      P.RECTIFICATION_SUPERVISE},
+    Role.ADMIN: {P.RATING_CONFIGURE},
+}
+ROLE_PERMISSIONS = {role: rights | frozenset(_PORTAL_PERMISSIONS.get(role, set()))
                     for role, rights in ROLE_PERMISSIONS.items()}
 
 

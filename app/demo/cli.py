@@ -75,13 +75,23 @@ def seed_users(units: dict[str, Unit]) -> list[User]:
     for username, name, role, unit_code in DEMO_USERS:
         if services.find_user(username) is not None:
             continue
-        user = User(username=username, display_name=name, role=role,
+        firm_id = _demo_firm_id() if role == Role.FIRM_USER else None
+        if role == Role.FIRM_USER and firm_id is None:
+            continue  # firm accounts need a registry firm: created after the demo firms
+        user = User(username=username, display_name=name, role=role, firm_id=firm_id,
                     unit=units[unit_code] if unit_code else None, is_active=True)
         services.set_password(user, DEMO_PASSWORD, temporary=False)
         db.session.add(user)
         created.append(user)
     db.session.flush()
     return created
+
+
+def _demo_firm_id() -> int | None:
+    """The demo firm account belongs to the first registry firm."""
+    from app.firms.models import Firm
+
+    return db.session.scalar(sa.select(sa.func.min(Firm.id)))
 
 
 def seed_demo() -> dict[str, int]:
@@ -91,6 +101,7 @@ def seed_demo() -> dict[str, int]:
     calendar_days = sum(result.created for result in seed_calendar())
     policies = seed_policies()
     firms = seed_firms()
+    users += seed_users(units)
     return {"units": len(units), "new users": len(users), "new calendar days": calendar_days,
             "new SLA policies": policies, "new firms": firms}
 

@@ -22,10 +22,12 @@ from app.sla.services import calendar_alert
 @bp.route("/")
 @public
 def index():
-    """Front door: signed-in users go home, everyone else to sign-in."""
+    """Front door: signed-in users go home; visitors get the public request form."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
-    return redirect(url_for("auth.login"))
+    from app.portal.views import request_form_page
+
+    return request_form_page()
 
 
 @bp.route("/home")

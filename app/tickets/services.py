@@ -67,6 +67,11 @@ class InvalidTransition(DomainError):
     """The action is not possible in the ticket's current state, or its data breaks a rule."""
 
 
+#: Called after every transition with ``(ticket, action, actor, data)``, so other domains can
+#: react (a 差评 opens a rectification) without the workflow knowing them.
+AFTER_TRANSITION: list[Callable[..., None]] = []
+
+
 class ConcurrentChange(DomainError):
     """Someone else changed the ticket since it was loaded (optimistic locking)."""
 
@@ -265,6 +270,8 @@ def transition(ticket: Ticket, name: str, actor: User | None, *,
     event = _write_event(ticket, name, actor, from_status, step.target, step.reason,
                          step.event_data, ip)
     _flush(ticket)
+    for hook in AFTER_TRANSITION:
+        hook(ticket, name, actor, data)
     audit.record(f"ticket.{name}", actor=actor, obj=ticket,
                  details={"reference": ticket.reference, "from": str(from_status),
                           "to": str(ticket.status)})

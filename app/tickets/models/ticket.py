@@ -218,6 +218,8 @@ class Ticket(TimestampMixin, db.Model):
 
     def belongs_to_firm_user(self, user) -> bool:
         """A firm user's own ticket: their firm's, or one they submitted themselves."""
+        if getattr(user, "tracking_ticket_id", None) is not None:
+            return user.tracking_ticket_id == self.id  # the tracking link's holder (portal)
         firm_id = getattr(user, "firm_id", None)
         return (firm_id is not None and firm_id == self.firm_id) or (
             self.created_by_id is not None and self.created_by_id == getattr(user, "id", None))

@@ -1,0 +1,91 @@
+"""Files a requester attaches: checked by content and size, stored outside the web root.
+
+The type is decided by the file's first bytes, never by its name or the browser's claim, and
+the file is saved under a random name in ``TICKET_UPLOAD_DIR`` (default ``instance/uploads``),
+so nothing uploaded can be served as a page or reach another path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from app.core.clock import now_utc
+from app.core.errors import ValidationFailed
+from app.extensions import db
+from app.tickets.models import Attachment, CommentVisibility
+
+#: (leading bytes, content type) of the formats a firm may send: PDF, images, Office files.
+SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"PK\x03\x04", "application/zip"),  # docx, xlsx, pptx, zip
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/x-ole-storage"),  # doc, xls
+)
+MAX_FILES = 5
+
+
+def sniff(head: bytes) -> str | None:
+    """The content type the leading bytes prove, or ``None`` for anything else."""
+    for magic, content_type in SIGNATURES:
+        if head.startswith(magic):
+            return content_type
+    return None
+
+
+def storage_dir() -> str:
+    """Where uploads live: configurable, never under ``static/``."""
+    path = current_app.config.get("TICKET_UPLOAD_DIR") or os.path.join(
+        current_app.instance_path, "uploads")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def check_files(files) -> list[tuple[str, bytes, str]]:
+    """Read and check every non-empty upload; ``(name, content, type)`` for each.
+
+    :raises ValidationFailed: too many files, a file too large, or of a type not accepted.
+    """
+    limit = current_app.config.get("PORTAL_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+    checked = []
+    for upload in files or []:
+        if upload is None or not getattr(upload, "filename", ""):
+            continue
+        content = upload.read(limit + 1)
+        if len(content) > limit:
+            raise ValidationFailed(_("Each file may be at most %(mb)d MB.", mb=limit // 2**20))
+        content_type = sniff(content[:16])
+        if content_type is None:
+            raise ValidationFailed(_("Only PDF, PNG, JPEG and Office files are accepted."))
+        checked.append((os.path.basename(upload.filename)[-255:], content, content_type))
+    if len(checked) > MAX_FILES:
+        raise ValidationFailed(_("Attach at most %(n)d files.", n=MAX_FILES))
+    return checked
+
+
+def store(ticket, checked, uploaded_by=None) -> list[Attachment]:
+    """Write checked files under random names and record them on the ticket (public)."""
+    rows = []
+    for original_name, content, content_type in checked:
+        stored = secrets.token_hex(16)
+        with open(os.path.join(storage_dir(), stored), "xb") as handle:
+            handle.write(content)
+        row = Attachment(ticket_id=ticket.id, uploaded_by_id=getattr(uploaded_by, "id", None),
+                         visibility=CommentVisibility.PUBLIC, original_name=original_name,
+                         stored_name=stored, content_type=content_type,
+                         size_bytes=len(content), sha256=hashlib.sha256(content).hexdigest(),
+                         created_at=now_utc())
+        db.session.add(row)
+        rows.append(row)
+    db.session.flush()
+    return rows
+
+
+def path_of(row: Attachment) -> str:
+    """The file on disk (the stored name is random hex, so it cannot escape the directory)."""
+    return os.path.join(storage_dir(), row.stored_name)
