@@ -48,6 +48,7 @@ from app.firms.models import (
     FirmTag,
     LegacyUscc,
 )
+from app.visits.panels import firm_panels
 
 LABELS = {"capital_origin": CAPITAL_ORIGIN_LABELS, "legal_form": LEGAL_FORM_LABELS,
           "tag_kind": TAG_KIND_LABELS, "tag_level": TAG_LEVEL_LABELS}
@@ -122,7 +123,8 @@ def _render_firm(firm: Firm, revealed: dict | None = None):
     commissioner_form.commissioner_id.choices = _commissioner_choices()
     return render_template("firms/detail.html", firm=firm, history=history, legacy=legacy,
                            industry=industry, revealed=revealed or {}, confirm=ConfirmForm(),
-                           commissioner_form=commissioner_form)
+                           commissioner_form=commissioner_form,
+                           **firm_panels(firm, current_user))
 
 
 def _commissioner_choices():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from app.core.permissions import Permission
 from app.projects.models import (
@@ -24,8 +25,9 @@ def visibility_clause(user) -> sa.ColumnElement[bool]:
         return sa.true()
     if not user.can(Permission.PROJECT_VIEW):
         return sa.false()
-    owns_stage = sa.exists().where(ProjectStage.project_id == Project.id,
-                                   ProjectStage.owner_unit_id == user.unit_id)
+    owned = aliased(ProjectStage)
+    owns_stage = sa.exists().where(owned.project_id == Project.id,
+                                   owned.owner_unit_id == user.unit_id)
     return sa.or_(Project.commissioner_id == user.id, owns_stage)
 
 

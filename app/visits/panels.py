@@ -1,0 +1,33 @@
+"""What the firm's 360° page shows of visits, issues and lifecycle projects.
+
+The firms package calls :func:`firm_panels` and includes the two panel templates, so the
+rules of who sees which visit stay here.
+"""
+
+from __future__ import annotations
+
+from app.core.permissions import Permission
+from app.extensions import db
+from app.projects import queries as project_queries
+from app.visits import queries
+
+#: Latest visits shown on the firm page (the full list is one click away).
+RECENT_VISITS = 5
+
+
+def firm_panels(firm, user) -> dict:
+    """Template values for the firm page: recent visits, open issues, projects."""
+    values = {"firm_visits": [], "firm_open_issues": [], "firm_projects": [],
+              "firm_visit_count": 0}
+    if user.can(Permission.VISIT_VIEW_UNIT):
+        values["firm_visits"] = db.session.scalars(
+            queries.firm_visits(firm.id, user, RECENT_VISITS)).all()
+        values["firm_visit_count"] = db.session.scalar(
+            queries.visible_visits(user).where(queries.Visit.firm_id == firm.id)
+            .with_only_columns(db.func.count()))
+        issues = db.session.scalars(queries.firm_issues(firm.id, user).limit(50)).all()
+        values["firm_open_issues"] = [i for i in issues if not i.is_closed_out]
+    if user.can(Permission.PROJECT_VIEW):
+        values["firm_projects"] = db.session.scalars(
+            project_queries.firm_projects(firm.id, user)).all()
+    return values
