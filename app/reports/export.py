@@ -58,7 +58,7 @@ def _csv_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:.1f}"
     return str(value)
 
 

@@ -41,7 +41,9 @@ def shown_text(value: Value) -> str:
     number = shown(value)
     if number is None:
         return "–"
-    return f"{number:.1f}%" if value.figure.kind == "rate" else f"{number:g}"
+    if value.figure.kind == "rate":
+        return f"{number:.1f}%"
+    return f"{number:.1f}" if value.figure.kind == "average" else str(number)
 
 
 @dataclass
