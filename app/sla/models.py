@@ -9,7 +9,7 @@ when its cached calendar or policy table has gone stale.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -61,6 +61,14 @@ class Limit:
 
     value: Decimal
     unit: LimitUnit
+    #: ``value`` split once into whole units and the rest, so arithmetic needs no Decimal.
+    whole: int = field(init=False, repr=False, compare=False)
+    fraction: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        whole = int(self.value)
+        object.__setattr__(self, "whole", whole)
+        object.__setattr__(self, "fraction", float(Decimal(self.value) - whole))
 
 
 def _limit_columns(step: SlaStep):

@@ -219,3 +219,19 @@ class TestUnconfiguredYear:
 def test_natural_minutes_ignore_the_calendar(calendar):
     start = local(2026, 2, 17, 23, 50)      # a holiday, late at night
     assert as_local(calendar.add_natural_minutes(start, 30)) == "2026-02-18 00:20:00"
+
+
+def test_fixed_offset_arithmetic_agrees_with_the_time_zone_database(calendar):
+    """The fast UTC+8 arithmetic gives the same local day and deadline as Asia/Shanghai."""
+    import random
+
+    from app.sla.calendar import LOCAL_TZ
+
+    rng = random.Random(3)
+    origin = datetime(2024, 1, 1, tzinfo=UTC)
+    for _ in range(500):
+        start = origin + timedelta(seconds=rng.randrange(3 * 365 * DAY_SECONDS - 40 * DAY_SECONDS))
+        local_day = start.astimezone(LOCAL_TZ).date()
+        expected_day = calendar.working_day_after(local_day, 2)
+        deadline = calendar.add_working_days(start, 2)
+        assert deadline == datetime.combine(expected_day, time(23, 59, 59), tzinfo=LOCAL_TZ)
