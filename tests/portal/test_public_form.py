@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.core import mail
-from app.core.clock import to_local
 from app.core.audit import AuditEvent
+from app.core.clock import to_local
 from app.extensions import db
 from app.portal import services as portal
 from app.tickets import deadlines
