@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.core.navigation import register_nav
 from app.core.permissions import Permission
+from app.reports import models  # noqa: F401 - the report indexes join the metadata
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
