@@ -66,7 +66,7 @@ def category(**overrides):
     values.update(overrides)
     row = Category(**values)
     db.session.add(row)
-    db.session.flush()
+    db.session.commit()
     return row
 
 
@@ -82,7 +82,9 @@ def ticket(actor=None, **overrides):
               "requester": Requester(name=f"联系人{n}", mobile="13812345678",
                                      email=f"requester{n}@example.com")}
     values.update(overrides)
-    return create_ticket(actor, **values)
+    row = create_ticket(actor, **values)
+    db.session.commit()
+    return row
 
 
 # -- firms ---------------------------------------------------------------------------------------

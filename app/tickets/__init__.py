@@ -1,7 +1,31 @@
 """Tickets (工单): intake, dispatch, handling, reply, follow-up and SLA (DOMAIN §3)."""
 
 from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from app.core.navigation import register_nav
+from app.core.permissions import Permission
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
-from app.tickets import models  # noqa: E402,F401
+register_nav("tickets.index", _l("Tickets"), Permission.TICKET_VIEW, order=10)
+
+
+@bp.context_processor
+def _ticket_labels():
+    from app.sla.enums import (
+        DEMAND_TYPE_LABELS,
+        SERVICE_MODE_LABELS,
+        SLA_STATUS_LABELS,
+        SLA_STATUS_STYLES,
+        URGENCY_LABELS,
+    )
+    from app.tickets.models.enums import CHANNEL_LABELS, STATUS_LABELS
+
+    return {"status_labels": STATUS_LABELS, "channel_labels": CHANNEL_LABELS,
+            "sla_labels": SLA_STATUS_LABELS, "sla_styles": SLA_STATUS_STYLES,
+            "mode_labels": SERVICE_MODE_LABELS, "demand_labels": DEMAND_TYPE_LABELS,
+            "urgency_labels": URGENCY_LABELS}
+
+
+from app.tickets import cli, models, views  # noqa: E402,F401

@@ -7,10 +7,19 @@ detail always agree.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from app.core.permissions import Permission
 from app.extensions import db
-from app.tickets.models import Comment, Ticket, TicketAssistingUnit, TicketEvent
+from app.sla.enums import SlaStatus
+from app.tickets.models import (
+    Comment,
+    DispatchRule,
+    Ticket,
+    TicketAssistingUnit,
+    TicketEvent,
+    TicketStatus,
+)
 
 
 def visibility_clause(user) -> sa.ColumnElement[bool]:
@@ -26,6 +35,8 @@ def visibility_clause(user) -> sa.ColumnElement[bool]:
                                       TicketAssistingUnit.unit_id == user.unit_id)
         return sa.or_(Ticket.lead_unit_id == user.unit_id, assisting)
     if user.can(Permission.TICKET_VIEW_OWN):
+        if getattr(user, "tracking_ticket_id", None) is not None:
+            return Ticket.id == user.tracking_ticket_id  # a tracking link opens one ticket
         own = [Ticket.created_by_id == user.id]
         firm_id = getattr(user, "firm_id", None)
         if firm_id is not None:
@@ -59,3 +70,68 @@ def timeline(ticket: Ticket, include_internal: bool) -> list[Comment | TicketEve
     comments = db.session.scalars(comments_query.order_by(Comment.created_at, Comment.id)).all()
     return sorted([*events, *comments], key=lambda row: getattr(row, "at", None)
                   or row.created_at)
+
+
+def queue(user, name: str, now, q: str = "", status: str = "", sla_status: str = "") -> sa.Select:
+    """One queue of the visible tickets, filtered and ordered by the nearest deadline."""
+    statement = visible_tickets(user)
+    statement = {
+        "intake": lambda s: s.where(Ticket.status == TicketStatus.SUBMITTED),
+        "to_acknowledge": lambda s: s.where(Ticket.status == TicketStatus.DISPATCHED),
+        "in_progress": lambda s: s.where(Ticket.status.in_(IN_PROGRESS_STATES)),
+        "due_soon": lambda s: s.where(Ticket.sla_status == SlaStatus.DUE_SOON,
+                                      Ticket.due_at >= now),
+        "overdue": lambda s: s.where(Ticket.due_at < now),
+    }.get(name, lambda s: s)(statement)
+    if q.strip():
+        term = f"%{q.strip()}%"
+        statement = statement.where(sa.or_(Ticket.reference.ilike(term), Ticket.title.ilike(term),
+                                           Ticket.description.ilike(term)))
+    if status in set(TicketStatus):
+        statement = statement.where(Ticket.status == status)
+    if sla_status == SlaStatus.OVERDUE:
+        statement = statement.where(Ticket.due_at < now)
+    elif sla_status in (SlaStatus.ON_TRACK, SlaStatus.DUE_SOON):
+        statement = statement.where(Ticket.sla_status == sla_status, Ticket.due_at >= now)
+    return statement.order_by(Ticket.due_at.is_(None), Ticket.due_at, Ticket.id.desc())
+
+
+IN_PROGRESS_STATES = (TicketStatus.IN_PROGRESS, TicketStatus.RETURN_REQUESTED,
+                      TicketStatus.SUSPENDED, TicketStatus.REPLIED)
+
+
+def suggested_lead_unit_id(ticket: Ticket) -> int | None:
+    """The dispatch catalogue's lead unit for the ticket's category, if any."""
+    if ticket.category_id is None:
+        return None
+    return db.session.scalar(sa.select(DispatchRule.lead_unit_id).where(
+        DispatchRule.category_id == ticket.category_id, DispatchRule.is_active.is_(True)))
+
+
+#: (label, deadline column, step-done column) shown on the ticket page.
+DEADLINES = (
+    (_l("Intake"), "intake_due_at", "first_dispatched_at"),
+    (_l("Acknowledge"), "acknowledge_due_at", "acknowledged_at"),
+    (_l("Return window"), "return_window_ends_at", None),
+    (_l("Handle"), "handle_due_at", "replied_at"),
+    (_l("Reply review"), "reply_review_due_at", "reply_approved_at"),
+    (_l("Follow-up"), "follow_up_due_at", "closed_at"),
+)
+
+
+def deadline_rows(ticket: Ticket, now) -> list[dict]:
+    """Each deadline with when its step happened and a simple met / missed / overdue mark."""
+    rows = []
+    for label, due_column, done_column in DEADLINES:
+        due = getattr(ticket, due_column)
+        if due is None:
+            continue
+        done = getattr(ticket, done_column) if done_column else None
+        if done is not None:
+            status = SlaStatus.MET if done <= due else SlaStatus.MISSED
+        elif now > due:
+            status = SlaStatus.OVERDUE
+        else:
+            status = ticket.sla_status if ticket.due_at == due else SlaStatus.ON_TRACK
+        rows.append({"label": label, "due_at": due, "done_at": done, "status": status})
+    return rows

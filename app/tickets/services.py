@@ -320,6 +320,8 @@ def _refresh_due(ticket: Ticket, now: datetime) -> None:
         S.REPLIED: ticket.reply_review_due_at,
         S.FOLLOW_UP: ticket.follow_up_due_at,
     }.get(ticket.status)
+    if due == ticket.due_at and ticket.sla_status is not None:
+        return  # same deadline: keep the scan's mark
     ticket.due_at = due
     overdue = due is not None and now > due
     ticket.sla_status = SlaStatus.OVERDUE if overdue else SlaStatus.ON_TRACK
@@ -776,6 +778,13 @@ def supply_information(ticket: Ticket, actor: User, text: str, **kwargs) -> Tick
     if ticket.status == S.SUSPENDED:
         transition(ticket, "resume", None, reason=_("The firm supplied the missing information."))
     return event
+
+
+def perform(ticket: Ticket, name: str, actor: User | None, **kwargs) -> TicketEvent:
+    """:func:`transition`, plus the automatic follow-on of supplying information."""
+    if name == "supply_info":
+        return supply_information(ticket, actor, kwargs.pop("text", ""), **kwargs)
+    return transition(ticket, name, actor, **kwargs)
 
 
 # -- comments ----------------------------------------------------------------------------------

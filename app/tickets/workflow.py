@@ -119,7 +119,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("supervise", _l("Supervise (issue a supervision order)"), OPEN_STATES, None,
        P.TICKET_SUPERVISE, required=("reason",), system_allowed=True, form="supervise"),
     _a("supply_info", _l("Supply information"), OPEN_STATES, None, P.TICKET_SUPPLY_INFO,
-       actor_rule=ActorRule.REQUESTER, required=("text",), form="note"),
+       actor_rule=ActorRule.REQUESTER, required=("text",), form="reply"),
 )}
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from app.core import mail
 from app.core.permissions import Role
+from app.extensions import db
 from app.sla import services as sla_services
 from app.tickets import services
 from app.tickets.models import TicketStatus
@@ -84,12 +85,14 @@ def ticket_in(make, cast):
         if state == S.MERGED:
             other = make.ticket(actor=cast.firm_user)
             services.transition(ticket, "merge", cast.dispatcher, target=other)
+            db.session.commit()
             return ticket
         for who, name, data in PATHS[state]:
             values = {k: getattr(cast, v) if k in ("lead_unit", "suggested_unit") else v
                       for k, v in data.items()}
             services.transition(ticket, name, getattr(cast, who), **values)
         assert ticket.status == state
+        db.session.commit()
         return ticket
 
     return build

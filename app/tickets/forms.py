@@ -1,0 +1,112 @@
+"""Ticket forms: the queue filters and one action form whose fields follow the action.
+
+Forms check the shape of input only; whether an action is possible is the workflow's decision.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import NumberRange, Optional
+
+from app.core.forms import options
+from app.sla.enums import SLA_STATUS_LABELS, SlaStatus
+from app.tickets.models.enums import STATUS_LABELS, TicketStatus
+
+#: Queue names shown as tabs: each is a filter of the visible tickets.
+QUEUES = {
+    "all": _l("All I may see"),
+    "intake": _l("Intake"),
+    "to_acknowledge": _l("To acknowledge"),
+    "in_progress": _l("In progress"),
+    "due_soon": _l("Due soon"),
+    "overdue": _l("Overdue"),
+}
+
+
+class TicketFilterForm(FlaskForm):
+    """Search and filters of the queue pages (GET, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional()])
+    status = SelectField(_l("Status"), validators=[Optional()])
+    sla = SelectField(_l("SLA"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = options([("", _l("Any status"))]
+                                      + [(s.value, STATUS_LABELS[s]) for s in TicketStatus])
+        self.sla.choices = options([("", _l("Any"))] + [
+            (s.value, SLA_STATUS_LABELS[s])
+            for s in (SlaStatus.ON_TRACK, SlaStatus.DUE_SOON, SlaStatus.OVERDUE)])
+
+
+class ActionForm(FlaskForm):
+    """Every piece of data an action of the workflow may need; each dialog shows its subset."""
+
+    version = HiddenField()
+    reason = TextAreaField(_l("Reason"), validators=[Optional()])
+    text = TextAreaField(_l("Text"), validators=[Optional()])
+    answer = TextAreaField(_l("Answer given to the requester"), validators=[Optional()])
+    proper_channel = StringField(_l("Proper channel told to the requester"),
+                                 validators=[Optional()])
+    target = StringField(_l("Reference of the ticket to merge into"), validators=[Optional()])
+    lead_unit = SelectField(_l("Lead unit"), coerce=int, validators=[Optional()])
+    assisting_units = SelectMultipleField(_l("Assisting units"), coerce=int,
+                                          validators=[Optional()])
+    suggested_unit = SelectField(_l("Suggested unit"), coerce=int, validators=[Optional()])
+    legal_basis = TextAreaField(_l("Legal basis"), validators=[Optional()])
+    missing_info = TextAreaField(_l("What is missing"), validators=[Optional()])
+    contact_attempt = TextAreaField(_l("Contact attempt (when, how, with whom)"),
+                                    validators=[Optional()])
+    days = IntegerField(_l("Working days"), validators=[Optional(), NumberRange(min=1, max=30)])
+    level = RadioField(_l("Rating"), choices=[("5", _l("5 Very satisfied")),
+                                               ("4", _l("4 Satisfied")),
+                                               ("3", _l("3 Basically satisfied")),
+                                               ("2", _l("2 Dissatisfied")),
+                                               ("1", _l("1 Very dissatisfied"))],
+                       validators=[Optional()])
+    outcome = SelectField(_l("Outcome"), choices=[("level", _l("Reached: rating recorded")),
+                                                  ("unreachable",
+                                                   _l("Unreachable after three attempts"))],
+                          validators=[Optional()])
+    note = TextAreaField(_l("Note"), validators=[Optional()])
+
+
+#: Which fields each dialog shows (``Action.form`` in the workflow table).
+DIALOG_FIELDS = {
+    "none": (),
+    "reason": ("reason",),
+    "reason_optional": ("reason",),
+    "answer": ("answer",),
+    "reject_intake": ("reason", "proper_channel"),
+    "merge": ("target",),
+    "dispatch": ("lead_unit", "assisting_units"),
+    "return": ("reason", "legal_basis", "suggested_unit"),
+    "suspend": ("missing_info", "contact_attempt"),
+    "extension": ("days", "reason"),
+    "reply": ("text",),
+    "rate": ("level",),
+    "follow_up": ("outcome", "level"),
+    "note": ("note",),
+    "supervise": ("reason", "days"),
+}
+
+
+class CommentForm(FlaskForm):
+    """A staff comment, internal unless marked public."""
+
+    body = TextAreaField(_l("Comment"))
+    visibility = SelectField(_l("Visible to"), choices=[("internal", _l("Staff only")),
+                                                        ("public", _l("The firm too"))])

@@ -1,0 +1,131 @@
+"""Staff queues and the ticket page. Each view: load → authorize → validate → one service call
+→ commit → flash → redirect. Hidden tickets answer 404, whoever asks."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.auth.models import Unit
+from app.core.clock import now_utc
+from app.core.errors import DomainError
+from app.core.forms import options
+from app.core.pagination import paginate
+from app.core.permissions import Permission, require, require_permission
+from app.extensions import db
+from app.tickets import bp, queries, services
+from app.tickets.forms import DIALOG_FIELDS, QUEUES, ActionForm, CommentForm, TicketFilterForm
+from app.tickets.models import Ticket
+from app.tickets.workflow import ACTIONS
+
+
+@bp.route("/")
+@require_permission(Permission.TICKET_VIEW)
+def index():
+    """The queues: every list shows only tickets the user may see, soonest deadline first."""
+    queue = request.args.get("queue", "all")
+    if queue not in QUEUES:
+        queue = "all"
+    form = TicketFilterForm(request.args)
+    statement = queries.queue(current_user, queue, now_utc(), form.q.data or "",
+                              form.status.data or "", form.sla.data or "")
+    return render_template("tickets/index.html", page=paginate(statement), form=form,
+                           queue=queue, queues=QUEUES)
+
+
+def _load(reference: str) -> Ticket:
+    ticket = queries.get_visible_by_reference(current_user, reference)
+    require(ticket is not None)
+    return ticket
+
+
+def _action_form(ticket: Ticket) -> ActionForm:
+    form = ActionForm()
+    units = db.session.scalars(sa.select(Unit).where(Unit.is_active.is_(True))
+                               .order_by(Unit.name)).all()
+    choices = options([(u.id, u.name) for u in units])
+    form.lead_unit.choices = form.suggested_unit.choices = choices
+    form.assisting_units.choices = choices
+    if request.method == "GET":
+        form.version.data = ticket.version
+        form.lead_unit.data = queries.suggested_lead_unit_id(ticket)
+    return form
+
+
+def _render(ticket: Ticket, form: ActionForm, open_action: str | None = None, status=200):
+    staff = current_user.can(Permission.TICKET_COMMENT)
+    return render_template(
+        "tickets/detail.html", ticket=ticket, form=form, comment_form=CommentForm(),
+        actions=services.allowed_actions(ticket, current_user), dialog_fields=DIALOG_FIELDS,
+        timeline=queries.timeline(ticket, include_internal=staff), open_action=open_action,
+        sla_rows=queries.deadline_rows(ticket, now_utc()),
+    ), status
+
+
+@bp.route("/<reference>")
+@require_permission(Permission.TICKET_VIEW)
+def detail(reference: str):
+    """The ticket page: deadlines, timeline, and exactly the actions the user may take."""
+    ticket = _load(reference)
+    return _render(ticket, _action_form(ticket))
+
+
+@bp.route("/<reference>/act/<action>", methods=["POST"])
+@require_permission(Permission.TICKET_VIEW)
+def act(reference: str, action: str):
+    """Perform one workflow action; on refusal the user's text stays in the form."""
+    ticket = _load(reference)
+    spec = ACTIONS.get(action) or abort(404)
+    form = _action_form(ticket)
+    if not form.validate_on_submit():
+        return _render(ticket, form, action, 400)
+    try:
+        data = _action_data(form, spec.form)
+        services.perform(ticket, action, current_user, expected_version=form.version.data,
+                         ip=request.remote_addr, **data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        status = 409 if isinstance(error, services.ConcurrentChange) else 400
+        return _render(_load(reference), form, action, status)
+    db.session.commit()
+    flash(_("%(action)s: done.", action=spec.label), "success")
+    return redirect(url_for("tickets.detail", reference=reference))
+
+
+def _action_data(form: ActionForm, dialog: str) -> dict:
+    """The action's keyword data from the dialog's fields, ids turned into rows."""
+    data = {}
+    for name in DIALOG_FIELDS.get(dialog, ()):
+        value = getattr(form, name).data
+        if name in ("lead_unit", "suggested_unit"):
+            value = db.session.get(Unit, value) if value else None
+        elif name == "assisting_units":
+            value = [db.session.get(Unit, unit_id) for unit_id in value or []]
+        elif name == "target":
+            value = queries.get_visible_by_reference(current_user, (value or "").strip())
+            if value is None and form.target.data:
+                raise services.InvalidTransition(_("No ticket with that reference."))
+        if value not in (None, ""):
+            data[name] = value
+    return data
+
+
+@bp.route("/<reference>/comment", methods=["POST"])
+@require_permission(Permission.TICKET_COMMENT)
+def comment(reference: str):
+    """Add a staff comment (internal unless marked public)."""
+    ticket = _load(reference)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            services.add_comment(ticket, current_user, form.body.data, form.visibility.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("Comment added."), "success")
+    return redirect(url_for("tickets.detail", reference=reference))

@@ -1,0 +1,114 @@
+"""The ticket pages: hidden tickets answer 404 and never appear in a list, the page offers only
+allowed actions, actions are POST forms, and a stale form is refused with the text kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.core.permissions import Role
+from app.extensions import db
+from app.tickets.models import Ticket, TicketStatus
+from app.tickets.queries import visible_tickets
+from tests.helpers import csrf_token
+
+S = TicketStatus
+
+
+def test_handler_of_another_unit_gets_404_and_no_list_entry(ticket_in, cast, login_as):
+    ticket = ticket_in(S.DISPATCHED)
+    client = login_as(cast.stranger)
+    assert client.get(f"/tickets/{ticket.reference}").status_code == 404
+    listing = client.get("/tickets/?queue=all").get_data(as_text=True)
+    assert ticket.reference not in listing
+    token = csrf_token(client, "/tickets/")
+    response = client.post(f"/tickets/{ticket.reference}/act/acknowledge",
+                           data={"csrf_token": token, "version": ticket.version})
+    assert response.status_code == 404
+    assert ticket.status == S.DISPATCHED
+
+
+def test_lead_unit_handler_sees_ticket_in_list_and_page(ticket_in, cast, login_as):
+    ticket = ticket_in(S.DISPATCHED)
+    client = login_as(cast.handler)
+    assert ticket.reference in client.get("/tickets/?queue=to_acknowledge").get_data(as_text=True)
+    page = client.get(f"/tickets/{ticket.reference}").get_data(as_text=True)
+    assert 'data-action="acknowledge"' in page
+    assert 'data-action="dispatch"' not in page
+
+
+@pytest.mark.parametrize("role", ["firm_user", "handler", "lead", "dispatcher", "supervisor",
+                                  "stranger", "admin", "auditor"])
+def test_list_and_detail_agree_for_every_role(role, ticket_in, cast, make):
+    tickets = [ticket_in(S.SUBMITTED), ticket_in(S.IN_PROGRESS),
+               make.ticket(actor=cast.dispatcher)]
+    user = getattr(cast, role)
+    listed = set(db.session.scalars(visible_tickets(user).where(
+        Ticket.id.in_([t.id for t in tickets]))))
+    for ticket in tickets:
+        assert (ticket in listed) == ticket.can_view(user)
+
+
+def test_assisting_unit_sees_the_ticket(make, cast):
+    from app.tickets.services import transition
+
+    ticket = make.ticket(actor=cast.dispatcher)
+    transition(ticket, "dispatch", cast.dispatcher, lead_unit=cast.unit,
+               assisting_units=[cast.other_unit])
+    assert ticket.can_view(cast.stranger)
+    assert db.session.scalar(visible_tickets(cast.stranger).where(Ticket.id == ticket.id))
+
+
+def test_admin_and_auditor_are_refused_the_ticket_pages(cast, login_as):
+    for user in (cast.admin, cast.auditor):
+        assert login_as(user).get("/tickets/").status_code == 403
+
+
+def test_acknowledge_through_the_page(ticket_in, cast, login_as):
+    ticket = ticket_in(S.DISPATCHED)
+    client = login_as(cast.handler)
+    token = csrf_token(client, f"/tickets/{ticket.reference}")
+    response = client.post(f"/tickets/{ticket.reference}/act/acknowledge",
+                           data={"csrf_token": token, "version": ticket.version})
+    assert response.status_code == 302
+    assert ticket.status == S.IN_PROGRESS
+
+
+def test_stale_form_gets_reload_message_and_keeps_text(ticket_in, cast, login_as):
+    from app.tickets.services import transition
+
+    ticket = ticket_in(S.IN_PROGRESS)
+    seen = ticket.version
+    client = login_as(cast.handler)
+    token = csrf_token(client, f"/tickets/{ticket.reference}")
+    transition(ticket, "urge", cast.dispatcher)  # someone else acts meanwhile
+    response = client.post(f"/tickets/{ticket.reference}/act/reply",
+                           data={"csrf_token": token, "version": seen,
+                                 "text": "我的长篇答复草稿"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "我的长篇答复草稿" in page
+    assert "Reload" in page or "重新" in page or "刷新" in page
+    assert ticket.status == S.IN_PROGRESS
+
+
+def test_refused_data_is_shown_with_input_kept(ticket_in, cast, login_as):
+    ticket = ticket_in(S.SUBMITTED)
+    client = login_as(cast.dispatcher)
+    token = csrf_token(client, f"/tickets/{ticket.reference}")
+    response = client.post(f"/tickets/{ticket.reference}/act/reject_intake",
+                           data={"csrf_token": token, "version": ticket.version,
+                                 "reason": "非涉企诉求"})
+    assert response.status_code == 400
+    assert "非涉企诉求" in response.get_data(as_text=True)
+    assert ticket.status == S.SUBMITTED
+
+
+def test_firm_user_does_not_see_internal_comments(ticket_in, cast, login_as):
+    from app.tickets.services import add_comment
+
+    ticket = ticket_in(S.IN_PROGRESS)
+    add_comment(ticket, cast.handler, "内部备注：需协调", "internal")
+    add_comment(ticket, cast.handler, "已联系贵司", "public")
+    page = login_as(cast.firm_user).get(f"/tickets/{ticket.reference}").get_data(as_text=True)
+    assert "已联系贵司" in page and "内部备注" not in page
+    assert cast.firm_user.role == Role.FIRM_USER
