@@ -12,6 +12,7 @@ from app.core.permissions import Role
 from app.extensions import db
 from app.firms.demo import seed_firms
 from app.sla.services import seed_calendar, seed_policies
+from app.visits.demo import seed_visits
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
@@ -102,8 +103,9 @@ def seed_demo() -> dict[str, int]:
     policies = seed_policies()
     firms = seed_firms()
     users += seed_users(units)
+    visits = seed_visits()
     return {"units": len(units), "new users": len(users), "new calendar days": calendar_days,
-            "new SLA policies": policies, "new firms": firms}
+            "new SLA policies": policies, "new firms": firms, **visits}
 
 
 def database_is_empty() -> bool:
