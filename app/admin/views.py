@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,10 +10,10 @@ from app.admin import bp, queries
 from app.admin.forms import UnitForm, UserFilterForm, UserForm
 from app.auth import services
 from app.auth.models import Unit, User
-from app.core.errors import ValidationFailed
 from app.core.forms import ConfirmForm, options
 from app.core.pagination import paginate
 from app.core.permissions import Permission, require_permission
+from app.core.transactions import commit_or_explain
 from app.extensions import db
 
 
@@ -49,14 +49,10 @@ def user_create():
     form = UserForm()
     form.set_unit_choices(_units())
     if form.validate_on_submit():
-        try:
-            user = services.create_user(_user_data(form), form.password.data or "", current_user)
-        except ValidationFailed as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash(_("User %(name)s created.", name=user.username), "success")
+        created = commit_or_explain(
+            lambda: services.create_user(_user_data(form), form.password.data or "", current_user),
+            lambda user: _("User %(name)s created.", name=user.username))
+        if created:
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None)
 
@@ -73,16 +69,10 @@ def user_edit(user_id: int):
         form.unit_id.data = user.unit_id or 0
         form.preferred_language.data = user.preferred_language or ""
     form.username.data = user.username
-    if form.validate_on_submit():
-        try:
-            services.update_user(user, _user_data(form), current_user)
-        except ValidationFailed as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash(_("User %(name)s updated.", name=user.username), "success")
-            return redirect(url_for("admin.users"))
+    if form.validate_on_submit() and commit_or_explain(
+            lambda: services.update_user(user, _user_data(form), current_user),
+            _("User %(name)s updated.", name=user.username)):
+        return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)
 
 
@@ -92,14 +82,9 @@ def user_set_active(user_id: int, action: str):
     """Deactivate or reactivate an account (never deleted)."""
     user = db.get_or_404(User, user_id)
     if ConfirmForm().validate_on_submit():
-        try:
-            services.set_user_active(user, action == "activate", current_user)
-        except ValidationFailed as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash(_("User %(name)s updated.", name=user.username), "success")
+        active = action == "activate"
+        commit_or_explain(lambda: services.set_user_active(user, active, current_user),
+                          _("User %(name)s updated.", name=user.username))
     return redirect(url_for("admin.users"))
 
 
@@ -133,17 +118,11 @@ def unit_form(unit_id: int | None = None):
     form = UnitForm(obj=unit)
     if form.validate_on_submit():
         data = services.UnitData(form.name.data, form.code.data, form.kind.data)
-        try:
-            if unit is None:
-                unit = services.create_unit(data, current_user)
-            else:
-                services.update_unit(unit, data, current_user)
-        except ValidationFailed as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash(_("Unit %(name)s saved.", name=unit.name), "success")
+        saved = commit_or_explain(
+            lambda: services.update_unit(unit, data, current_user) if unit
+            else services.create_unit(data, current_user),
+            lambda saved_unit: _("Unit %(name)s saved.", name=saved_unit.name))
+        if saved:
             return redirect(url_for("admin.units"))
     return render_template("admin/unit_form.html", form=form, unit=unit)
 
@@ -154,8 +133,8 @@ def unit_set_active(unit_id: int, action: str):
     """Deactivate or reactivate a unit."""
     unit = db.get_or_404(Unit, unit_id)
     if ConfirmForm().validate_on_submit():
-        services.set_unit_active(unit, action == "activate", current_user)
-        db.session.commit()
-        flash(_("Unit %(name)s saved.", name=unit.name), "success")
+        active = action == "activate"
+        commit_or_explain(lambda: services.set_unit_active(unit, active, current_user),
+                          _("Unit %(name)s saved.", name=unit.name))
     return redirect(url_for("admin.units"))
 
