@@ -186,12 +186,18 @@ def missing_calendar_years(today: date | None = None) -> list[int]:
     return [year for year in needed if year not in known]
 
 
+_alerts_logged: set[tuple[date, int]] = set()
+
+
 def calendar_alert(today: date | None = None) -> list[int]:
-    """:func:`missing_calendar_years`, logged as a warning for operators when not empty."""
+    """:func:`missing_calendar_years`, logged as a warning for operators (once a day a year)."""
+    today = today or today_local()
     missing = missing_calendar_years(today)
-    if missing:
-        logger.warning("working calendar not configured for %s; enter it on the admin "
-                       "calendar page", ", ".join(map(str, missing)))
+    for year in missing:
+        if (today, year) not in _alerts_logged:
+            _alerts_logged.add((today, year))
+            logger.warning("working calendar not configured for %s; enter it on the admin "
+                           "calendar page", year)
     return missing
 
 

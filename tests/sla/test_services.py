@@ -309,3 +309,13 @@ class TestCache:
         reloaded = services.load_calendar()
         assert reloaded is not first
         assert not reloaded.is_workday(date(2026, 3, 9))
+
+
+def test_a_missing_year_is_logged_for_operators_once_a_day(caplog):
+    services._alerts_logged.clear()
+    with caplog.at_level("WARNING", logger="ruyi.sla"):
+        assert services.calendar_alert(date(2026, 11, 26)) == [2027]
+        assert services.calendar_alert(date(2026, 11, 26)) == [2027]
+        services.calendar_alert(date(2026, 11, 27))
+    warnings = [r for r in caplog.records if "not configured for 2027" in r.getMessage()]
+    assert len(warnings) == 2
