@@ -50,6 +50,10 @@ from app.firms.models import (
 )
 from app.visits.panels import firm_panels
 
+#: The firm list counts matches only this far ("more than 10000"): exact counts of 100,000
+#: firms cost more than the page itself.
+COUNT_LIMIT = 10_000
+
 LABELS = {"capital_origin": CAPITAL_ORIGIN_LABELS, "legal_form": LEGAL_FORM_LABELS,
           "tag_kind": TAG_KIND_LABELS, "tag_level": TAG_LEVEL_LABELS}
 
@@ -87,7 +91,7 @@ def _filters(args) -> tuple[FirmFilterForm, queries.FirmFilters]:
 def index():
     """Search, filter, sort and page through the registry."""
     form, filters = _filters(request.args)
-    page = paginate(queries.firms_query(filters, today_local()))
+    page = paginate(queries.firms_query(filters, today_local()), count_limit=COUNT_LIMIT)
     return render_template("firms/index.html", form=form, page=page)
 
 

@@ -6,6 +6,7 @@ import io
 import pytest
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import refresh
 from openpyxl import Workbook, load_workbook
 
 from app.core.audit import AuditEvent
@@ -127,7 +128,10 @@ def test_file_over_the_size_limit_is_refused_and_writes_nothing(app, tmp_path):
 @pytest.mark.parametrize("case", ["wrong headers", "csv that is a workbook", "header only"])
 def test_upload_page_shows_the_refusal_next_to_the_file_field(client, make, login_as,
                                                             tmp_path, case):
-    path, message = _bad_files(tmp_path)[case]
+    with client.application.test_request_context(headers={"Accept-Language": "en"}):
+        refresh()
+        path, message = _bad_files(tmp_path)[case]
+    refresh()
     login_as(make.user(Role.DISPATCHER))
     response = client.post("/firms/import", data={
         "csrf_token": csrf_token(client, "/firms/import"), "dry_run": "",

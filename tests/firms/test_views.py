@@ -264,3 +264,16 @@ def test_firm_page_labels_the_sections_still_to_come(client, make, login_as):
     for what in ("ticket handling", "ratings are available"):
         assert what in page
     assert "No visits recorded." in page and "No lifecycle projects." in page
+
+
+def test_large_results_are_counted_only_up_to_the_limit(client, make, login_as, monkeypatch):
+    from app.firms import views
+
+    monkeypatch.setattr(views, "COUNT_LIMIT", 3)
+    for _ in range(5):
+        make.firm()
+    login_as(make.user(Role.HANDLER))
+    body = client.get("/firms/").get_data(as_text=True)
+    assert "More than 3" in body
+    monkeypatch.setattr(views, "COUNT_LIMIT", 10)
+    assert "5 in total" in client.get("/firms/").get_data(as_text=True)

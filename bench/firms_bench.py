@@ -1,0 +1,160 @@
+"""Firm registry at scale: list/search page server time, and a 100,000-row XLSX import.
+
+Run from the repository root after ``bench.firms_seed`` filled the same database:
+
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/<db> \
+        .venv/bin/python -m bench.firms_bench [--repeats 30] [--rows 100000] [--skip-import]
+
+List pages are requested in-process through the WSGI stack (routing, sign-in check, queries,
+template rendering), signed in as the demo dispatcher; the figure is the median server time
+per page, and the SQL statements per page are counted. The import runs ``flask firms import``
+in a child process on a generated XLSX file and reports wall time and the child's peak RSS,
+for a small and a large file, so that memory growth with file size is visible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+from sqlalchemy import event
+
+from app import create_app
+from app.auth.models import User
+from app.core import clock
+from app.extensions import db
+from app.firms.demo import BRAND_CHARS, DEMO_CLASSES
+from app.firms.importer import COLUMNS
+from bench.firms_seed import uscc_for
+
+PAGES = [
+    ("list, default order", "/firms/"),
+    ("list, page 2000", "/firms/?page=2000"),
+    ("sort by employees", "/firms/?sort=-employees"),
+    ("search, Traditional 2 chars", "/firms/?q=電子"),
+    ("search, Traditional name part", "/firms/?q=鼎鑫電子"),
+    ("search, rare name part", "/firms/?q=瑞泰铭"),
+    ("search, USCC fragment", "/firms/?q=MA00123"),
+    ("search, contact name", "/firms/?q=王伟"),
+    ("filters: area+section+Taiwan", "/firms/?area=1&section=C&origin=taiwan"),
+    ("filters: key firms+tag", "/firms/?key=yes&tag=high_tech"),
+]
+
+
+class Counter:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, *args, **kwargs):
+        self.count += 1
+
+
+def time_pages(app, repeats: int) -> list[tuple[str, float, float, int]]:
+    """(label, median ms, p90 ms, queries) per page."""
+    results = []
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.username == "dispatcher"))
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        counter = Counter()
+        event.listen(db.engine, "before_cursor_execute", counter)
+        for label, path in PAGES:
+            times = []
+            for attempt in range(repeats + 2):
+                with client.session_transaction() as session:
+                    session["seen_at"] = clock.now_utc().timestamp()
+                counter.count = 0
+                started = time.perf_counter()
+                response = client.get(path)
+                elapsed = (time.perf_counter() - started) * 1000
+                assert response.status_code == 200, (path, response.status_code)
+                if attempt >= 2:  # the first two warm caches
+                    times.append(elapsed)
+            times.sort()
+            results.append((label, statistics.median(times), times[int(len(times) * 0.9) - 1],
+                            counter.count))
+        event.remove(db.engine, "before_cursor_execute", counter)
+    return results
+
+
+def write_import_file(path: str, rows: int, serial_start: int) -> float:
+    """An XLSX file of ``rows`` new firms (write-only mode); returns its size in MB."""
+    rng = random.Random(rows)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("企业")
+    sheet.append([c.header for c in COLUMNS])
+    areas = ["昆山开发区", "昆山高新区", "花桥经济开发区", "张浦镇", "周市镇", "周庄镇"]
+    for n in range(serial_start, serial_start + rows):
+        code, _name, word = rng.choice(DEMO_CLASSES)
+        brand = "".join(rng.sample(BRAND_CHARS, 3))
+        sheet.append([uscc_for(n, "MB"), f"昆山{brand}{word}{n}有限公司",
+                      "", rng.choice(areas), code, "有限责任公司",
+                      rng.choice(["内资", "台资", "外资"]), f"昆山市章基路{n % 900 + 1}号",
+                      rng.randint(1, 3000), "否", "", f"联系人{n % 977}", "经理",
+                      f"139{n % 100000000:08d}", ""])
+    workbook.save(path)
+    return os.path.getsize(path) / 1024 / 1024
+
+
+def run_import(path: str, extra: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, the child's peak RSS in MB, and its last output line."""
+    env = dict(os.environ, FLASK_APP="wsgi.py", LOG_LEVEL="WARNING",
+               FIRM_IMPORT_MAX_BYTES=str(200 * 1024 * 1024))
+    code = ("import resource, sys; from flask.cli import main; sys.argv=['flask', 'firms', "
+            f"'import', {path!r}, *{extra!r}]\n"
+            "try:\n    main()\nfinally:\n"
+            "    print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code], env=env,  # noqa: S603 - our own code
+                          capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    peak = next(int(line.split()[1]) for line in lines if line.startswith("PEAK_RSS_KB"))
+    summary = next((line for line in lines if "rows:" in line), done.stderr[-300:])
+    return elapsed, peak / 1024, summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--skip-import", action="store_true")
+    args = parser.parse_args()
+    app = create_app("development", {"RATELIMIT_ENABLED": False})
+    with app.app_context():
+        firms = db.session.execute(sa.text("SELECT count(*) FROM firms")).scalar()
+        print(f"Database: {db.engine.url.render_as_string(hide_password=True)}; {firms} firms")
+    print(f"{'page':<32} {'median ms':>10} {'p90 ms':>8} {'queries':>8}")
+    for label, median, p90, queries in time_pages(app, args.repeats):
+        print(f"{label:<32} {median:>10.1f} {p90:>8.1f} {queries:>8}")
+    if args.skip_import:
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        small, large = os.path.join(folder, "small.xlsx"), os.path.join(folder, "large.xlsx")
+        sizes = (write_import_file(small, args.rows // 10, 1),
+                 write_import_file(large, args.rows, 1_000_000))
+        for label, path, size, extra in (
+                (f"import {args.rows // 10} rows", small, sizes[0], []),
+                (f"import {args.rows} rows", large, sizes[1], []),
+                (f"re-import {args.rows} rows (unchanged)", large, sizes[1], []),
+                (f"dry run {args.rows} rows", large, sizes[1], ["--dry-run"])):
+            elapsed, peak, summary = run_import(path, extra)
+            print(f"{label:<36} {size:5.1f} MB file  {elapsed:6.1f} s  peak RSS {peak:6.0f} MB"
+                  f"  | {summary}")
+    own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(f"(bench process peak RSS {own_peak} MB)")
+
+
+if __name__ == "__main__":
+    main()
