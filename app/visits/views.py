@@ -66,13 +66,13 @@ def _labels():
 
 
 def ticket_url(ticket) -> str | None:
-    """The staff page of a ticket, once the tickets package offers one."""
-    for endpoint in ("tickets.detail", "tickets.show", "tickets.view"):
-        try:
-            return url_for(endpoint, ticket_id=ticket.id)
-        except BuildError:
-            continue
-    return None
+    """The staff page of a ticket, when the user may open it."""
+    if not ticket.can_view(current_user):
+        return None
+    try:
+        return url_for("tickets.detail", reference=ticket.reference)
+    except BuildError:
+        return None
 
 
 def _fail(error: DomainError, form=None) -> None:
