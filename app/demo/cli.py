@@ -11,6 +11,7 @@ from app.auth.models import Unit, UnitKind, User
 from app.core.permissions import Role
 from app.extensions import db
 from app.firms.demo import seed_firms
+from app.portal.demo import seed_snippets
 from app.sla.services import seed_calendar, seed_policies
 from app.visits.demo import seed_visits
 
@@ -103,9 +104,11 @@ def seed_demo() -> dict[str, int]:
     policies = seed_policies()
     firms = seed_firms()
     users += seed_users(units)
+    snippets = seed_snippets()
     visits = seed_visits()
     return {"units": len(units), "new users": len(users), "new calendar days": calendar_days,
-            "new SLA policies": policies, "new firms": firms, **visits}
+            "new SLA policies": policies, "new firms": firms,
+            "new answer snippets": snippets, **visits}
 
 
 def database_is_empty() -> bool:
