@@ -140,6 +140,7 @@ def register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.demo.cli import demo_cli
     from app.firms.cli import firms_cli
+    from app.reports.cli import reports_cli
     from app.sla.cli import calendar_cli, sla_cli
 
     app.cli.add_command(users_cli)
@@ -147,3 +148,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(firms_cli)
     app.cli.add_command(calendar_cli)
     app.cli.add_command(sla_cli)
+    app.cli.add_command(reports_cli)

@@ -1,0 +1,28 @@
+"""``flask reports send-weekly`` mails last week's figures to supervisors and is audited."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.core import mail
+from app.core.audit import AuditEvent
+from app.extensions import db
+
+
+def test_send_weekly_mails_the_supervisors_the_figures_of_last_week(month, app):
+    """Now Mon 03-16: last week is 03-09 … 03-15. Replied that week: T2 (03-10) and T3 (03-11),
+    both on time; missed: T6 (03-09) and T4 (03-10) → handled on time 2 / 4 = 50.0 %."""
+    result = app.test_cli_runner().invoke(args=["reports", "send-weekly"])
+    assert result.exit_code == 0, result.output
+    sent = [m for m in mail.outbox if m.tags.get("kind") == "report.weekly"]
+    assert len(sent) == 1 and sent[0].to == ("boss@example.com",)
+    assert "2026-03-09 – 2026-03-15" in sent[0].subject
+    assert "50.0%" in sent[0].body
+    audit_row = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action == "report.send_weekly")).one()
+    assert audit_row.details["recipients"] == 1
+
+
+def test_send_weekly_refuses_a_bad_date(month, app):
+    result = app.test_cli_runner().invoke(args=["reports", "send-weekly", "--week", "x"])
+    assert result.exit_code != 0
