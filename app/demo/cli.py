@@ -12,6 +12,7 @@ from app.core.permissions import Role
 from app.extensions import db
 from app.firms.demo import seed_firms
 from app.portal.demo import seed_snippets
+from app.reports.demo import seed_report_tickets
 from app.sla.services import seed_calendar, seed_policies
 from app.visits.demo import seed_visits
 
@@ -106,9 +107,11 @@ def seed_demo() -> dict[str, int]:
     users += seed_users(units)
     snippets = seed_snippets()
     visits = seed_visits()
+    report_tickets = seed_report_tickets()
     return {"units": len(units), "new users": len(users), "new calendar days": calendar_days,
             "new SLA policies": policies, "new firms": firms,
-            "new answer snippets": snippets, **visits}
+            "new answer snippets": snippets, **visits,
+            "new report demo tickets": report_tickets}
 
 
 def database_is_empty() -> bool:
