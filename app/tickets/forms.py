@@ -71,16 +71,16 @@ class ActionForm(FlaskForm):
     contact_attempt = TextAreaField(_l("Contact attempt (when, how, with whom)"),
                                     validators=[Optional()])
     days = IntegerField(_l("Working days"), validators=[Optional(), NumberRange(min=1, max=30)])
-    level = RadioField(_l("Rating"), choices=[("5", _l("5 Very satisfied")),
-                                               ("4", _l("4 Satisfied")),
-                                               ("3", _l("3 Basically satisfied")),
-                                               ("2", _l("2 Dissatisfied")),
-                                               ("1", _l("1 Very dissatisfied"))],
+    # All five levels and no default: a rating is never coerced (DOMAIN §4).
+    level = RadioField(_l("Rating"), choices=options([("5", _l("5 Very satisfied")),
+                                                      ("4", _l("4 Satisfied")),
+                                                      ("3", _l("3 Basically satisfied")),
+                                                      ("2", _l("2 Dissatisfied")),
+                                                      ("1", _l("1 Very dissatisfied"))]),
                        validators=[Optional()])
-    outcome = SelectField(_l("Outcome"), choices=[("level", _l("Reached: rating recorded")),
-                                                  ("unreachable",
-                                                   _l("Unreachable after three attempts"))],
-                          validators=[Optional()])
+    outcome = SelectField(_l("Outcome"), choices=options([
+        ("level", _l("Reached: rating recorded")),
+        ("unreachable", _l("Unreachable after three attempts"))]), validators=[Optional()])
     note = TextAreaField(_l("Note"), validators=[Optional()])
 
 
@@ -108,5 +108,5 @@ class CommentForm(FlaskForm):
     """A staff comment, internal unless marked public."""
 
     body = TextAreaField(_l("Comment"))
-    visibility = SelectField(_l("Visible to"), choices=[("internal", _l("Staff only")),
-                                                        ("public", _l("The firm too"))])
+    visibility = SelectField(_l("Visible to"), choices=options([("internal", _l("Staff only")),
+                                                                ("public", _l("The firm too"))]))
