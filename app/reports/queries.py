@@ -22,9 +22,13 @@ Definitions (also shown on the page, see :data:`FIGURES`):
   approved counts as a dispatch of the returning unit).
 * 正确退单率 — of the returns requested in the period and decided, the share approved.
 * Extensions — extension requests approved in the period.
-* 马上办率 — tickets created in the period that are handle_now and were answered at intake or on
-  the same working day / all tickets created in the period.
+* 马上办率 — tickets created in the period answered directly at intake, or handle_now tickets
+  replied by their same-working-day deadline / all tickets created in the period.
 * 满意率 — ratings given in the period at levels 3–5 / all ratings given in the period.
+* 差评回访率 / 整改率 — of the rectifications opened in the period, the share called back / with a
+  result (or an upheld appeal).
+* 问题化解率 / 现场解决率 — of the issues raised on visits in the period, the share closed out /
+  solved on site.
 * Overdue / due soon — open tickets now past the current step's deadline / within one working
   day of it (or marked due soon by the SLA scan). These are a snapshot, not a period figure.
 """
@@ -69,6 +73,8 @@ class Fact(StrEnum):
     RETURN = "return"
     EXTENSION = "extension"
     RATING = "rating"
+    RECTIFICATION = "rectification"
+    VISIT_ISSUE = "visit_issue"
     OPEN = "open"
 
 
@@ -184,17 +190,14 @@ def _ticket_fact(ctx: Context, where, at, a=0, b=0, v=None, with_area=False,
 
 
 def _intake(ctx: Context, with_area: bool) -> sa.Select:
-    """Tickets created in the period; ``a`` = 马上办 done (answered at intake or the same WD)."""
-    created, replied = workday_index("wi_created"), workday_index("wi_replied")
-    same_day = (replied.c.wi - created.c.wi
-                <= sa.case((created.c.is_workday, 0), else_=1))
-    done = sa.and_(Ticket.service_mode == "handle_now", Ticket.replied_at.is_not(None),
-                   sa.or_(Ticket.first_dispatched_at.is_(None), same_day))
-    return _ticket_fact(
-        ctx, _in_period(Ticket.created_at, ctx.period), Ticket.created_at, a=_flag(done),
-        with_area=with_area,
-        joins=[(created, created.c.day == local_date(Ticket.created_at)),
-               (replied, replied.c.day == local_date(Ticket.replied_at))])
+    """Tickets created in the period; ``a`` = 马上办 done: answered directly at intake, or a
+    handle_now ticket replied by its same-working-day deadline (next working day after 15:00)."""
+    direct = sa.and_(Ticket.first_dispatched_at.is_(None), Ticket.replied_at.is_not(None))
+    same_day = sa.and_(Ticket.service_mode == "handle_now", Ticket.replied_at.is_not(None),
+                       Ticket.handle_due_at.is_not(None),
+                       Ticket.replied_at <= Ticket.handle_due_at)
+    return _ticket_fact(ctx, _in_period(Ticket.created_at, ctx.period), Ticket.created_at,
+                        a=_flag(sa.or_(direct, same_day)), with_area=with_area)
 
 
 def _dispatch(ctx: Context, with_area: bool) -> sa.Select:
@@ -300,6 +303,46 @@ def _ratings(ctx: Context, with_area: bool) -> sa.Select:
                         with_area=with_area)
 
 
+def _rectifications(ctx: Context, with_area: bool) -> sa.Select:
+    """差评 rectifications opened in the period (DOMAIN §4); ``a`` = the evaluator was called
+    back, ``b`` = rectified (a result recorded, or the appeal upheld)."""
+    from app.ratings.models import Rectification as R
+
+    select = (sa.select(*_columns(R.ticket_id, R.unit_id, Ticket.category_id, Ticket.assignee_id,
+                                  R.opened_at, a=_flag(R.callback_at.is_not(None)),
+                                  b=_flag(sa.or_(R.result.is_not(None),
+                                                 R.appeal_upheld.is_(True))),
+                                  with_area=with_area))
+              .select_from(R).join(Ticket, Ticket.id == R.ticket_id))
+    select = _with_firm(select, with_area).where(_in_period(R.opened_at, ctx.period))
+    if ctx.scope.unit_id is not None:
+        select = select.where(R.unit_id == ctx.scope.unit_id)
+    return select
+
+
+def _visit_issues(ctx: Context, with_area: bool) -> sa.Select:
+    """Issues raised on visits in the period (DOMAIN §5); ``a`` = closed out (销号),
+    ``b`` = solved on site. ``ticket_id`` is the issue's ticket when it was assigned."""
+    from app.firms.models import Firm
+    from app.visits.models import Visit, VisitIssue
+    from app.visits.queries import closed_out_clause
+
+    area = Firm.area_id if with_area else sa.cast(sa.null(), sa.Integer)
+    select = (sa.select(VisitIssue.ticket_id.label("ticket_id"), Visit.unit_id.label("unit_id"),
+                        VisitIssue.category_id.label("category_id"),
+                        Visit.lead_visitor_id.label("handler_id"), area.label("area_id"),
+                        Visit.visited_at.label("at"), _flag(closed_out_clause()).label("a"),
+                        _flag(VisitIssue.is_solved_on_site.is_(True)).label("b"),
+                        sa.cast(sa.null(), sa.Integer).label("v"))
+              .select_from(VisitIssue).join(Visit, Visit.id == VisitIssue.visit_id))
+    if with_area:
+        select = select.join(Firm, Firm.id == Visit.firm_id)
+    select = select.where(_in_period(Visit.visited_at, ctx.period))
+    if ctx.scope.unit_id is not None:
+        select = select.where(Visit.unit_id == ctx.scope.unit_id)
+    return select
+
+
 def _open(ctx: Context, with_area: bool) -> sa.Select:
     """Open tickets now overdue (``a``) or due soon (``b``), by the current step's deadline."""
     overdue = Ticket.due_at < ctx.now
@@ -314,8 +357,11 @@ def _open(ctx: Context, with_area: bool) -> sa.Select:
 _BUILDERS = {
     Fact.INTAKE: _intake, Fact.DISPATCH: _dispatch, Fact.ACKNOWLEDGE: _acknowledge,
     Fact.HANDLING: _handling, Fact.RETURN: _returns, Fact.EXTENSION: _extensions,
-    Fact.RATING: _ratings, Fact.OPEN: _open,
+    Fact.RATING: _ratings, Fact.RECTIFICATION: _rectifications,
+    Fact.VISIT_ISSUE: _visit_issues, Fact.OPEN: _open,
 }
+#: Facts whose rows are not all tickets: their numbers link to their own pages, not to lists.
+NON_TICKET_FACTS = frozenset({Fact.VISIT_ISSUE})
 
 
 def fact_select(fact: Fact, ctx: Context, with_area: bool = False) -> sa.Select:
@@ -358,6 +404,11 @@ class Figure:
     def is_snapshot(self) -> bool:
         return self.numerator[0] in SNAPSHOT_FACTS
 
+    @property
+    def lists_tickets(self) -> bool:
+        """Whether the numbers drill down to a ticket list."""
+        return self.numerator[0] not in NON_TICKET_FACTS
+
 
 FIGURES: tuple[Figure, ...] = (
     Figure("received", _l("Tickets received"),
@@ -399,10 +450,27 @@ FIGURES: tuple[Figure, ...] = (
            _l("Extension requests a supervisor approved in the period."),
            "count", (Fact.EXTENSION, Subset.ALL), higher_is_better=False),
     Figure("handle_now_rate", _l("Handled at once (马上办率)"),
-           _l("Tickets created in the period in the handle-now mode that were answered "
-              "directly at intake or replied on the same working day, divided by all tickets "
+           _l("Tickets created in the period that were answered directly at intake, or that "
+              "are in the handle-now mode and were replied by their same-working-day deadline "
+              "(the next working day when created after 15:00), divided by all tickets "
               "created in the period."),
            "rate", (Fact.INTAKE, Subset.A), (Fact.INTAKE, Subset.ALL)),
+    Figure("callback_rate", _l("Bad ratings called back (差评回访率)"),
+           _l("Of the rectifications opened in the period for real-name bad ratings, the share "
+              "whose evaluator has been called back (goal 100 %)."),
+           "rate", (Fact.RECTIFICATION, Subset.A), (Fact.RECTIFICATION, Subset.ALL)),
+    Figure("rectification_rate", _l("Rectified (整改率)"),
+           _l("Of the rectifications opened in the period, the share with a recorded result or "
+              "an upheld appeal (goal 100 %)."),
+           "rate", (Fact.RECTIFICATION, Subset.B), (Fact.RECTIFICATION, Subset.ALL)),
+    Figure("issues_resolved", _l("Visit issues resolved (问题化解率)"),
+           _l("Issues raised on visits made in the period that are closed out (solved on site, "
+              "or their ticket closed with a satisfied rating), divided by all issues raised."),
+           "rate", (Fact.VISIT_ISSUE, Subset.A), (Fact.VISIT_ISSUE, Subset.ALL)),
+    Figure("solved_on_site", _l("Solved on site (现场解决率)"),
+           _l("Issues raised on visits made in the period that were solved on the spot, "
+              "divided by all issues raised."),
+           "rate", (Fact.VISIT_ISSUE, Subset.B), (Fact.VISIT_ISSUE, Subset.ALL)),
     Figure("satisfaction", _l("Satisfaction (满意率)"),
            _l("Ratings given in the period at levels 3–5 (basically satisfied or better), "
               "divided by all ratings given in the period."),
@@ -584,3 +652,52 @@ def group_names(by: Dimension, keys) -> dict[int, str]:
                      Dimension.CATEGORY: (Category, Category.name),
                      Dimension.HANDLER: (User, User.display_name)}[by]
     return dict(db.session.execute(sa.select(model.id, column).where(model.id.in_(ids))).all())
+
+
+# -- rectifications and visit coverage ---------------------------------------------------------
+
+
+def open_rectifications(scope: Scope, limit: int = 10) -> tuple[int, list]:
+    """Open 差评 rectifications, the earliest due first: (how many, the first ``limit``)."""
+    from app.ratings.models import OPEN_RECTIFICATION_STATES, Rectification
+
+    statement = sa.select(Rectification).where(
+        Rectification.status.in_([str(s) for s in OPEN_RECTIFICATION_STATES]))
+    if scope.unit_id is not None:
+        statement = statement.where(Rectification.unit_id == scope.unit_id)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
+    rows = db.session.scalars(statement.order_by(Rectification.due_at, Rectification.id)
+                              .limit(limit)).all()
+    return total or 0, list(rows)
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    """走访覆盖率 of one group: firms in its list, and those visited in the period."""
+
+    key: object
+    name: str
+    firms: int
+    visited: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.visited / self.firms if self.firms else None
+
+
+def visit_coverage(ctx: Context) -> dict[str, list[CoverageRow]]:
+    """Coverage per unit (the firms its staff serve) and in total (every firm, by area), with
+    the visits package's own rule (DOMAIN §5); a unit lead sees their unit's line only."""
+    from app.visits.queries import coverage
+    from app.visits.services import get_settings
+
+    settings = get_settings()
+    start, last = ctx.period.start, ctx.period.last_day
+    units = [CoverageRow(*row) for row in db.session.execute(
+        coverage("unit", settings, start, last))]
+    if ctx.scope.unit_id is not None:
+        units = [row for row in units if row.key == ctx.scope.unit_id]
+    areas = [CoverageRow(*row) for row in db.session.execute(
+        coverage("area", settings, start, last))]
+    total = CoverageRow(None, "", sum(r.firms for r in areas), sum(r.visited for r in areas))
+    return {"units": units, "total": [total]}

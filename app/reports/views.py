@@ -51,9 +51,16 @@ def ticket_url(ticket) -> str | None:
     return None
 
 
+def _url_exists(endpoint: str) -> bool:
+    return endpoint in current_app.view_functions
+
+
 @bp.context_processor
 def _report_globals():
+    from app.ratings.models import RECTIFICATION_STATUS_LABELS
+
     return {"figures": FIGURES, "dimension_labels": DIMENSION_LABELS,
+            "rectification_labels": RECTIFICATION_STATUS_LABELS, "url_exists": _url_exists,
             "period_kind_labels": PERIOD_KIND_LABELS, "shown_text": tables.shown_text,
             "change": tables.change}
 
@@ -124,6 +131,7 @@ def dashboard():
     rows = tables.group_rows(data)
     return render_template(
         "reports/dashboard.html", overdue=_most_urgent(ctx, Subset.A),
+        rectifications=queries.open_rectifications(scope), coverage=queries.visit_coverage(ctx),
         due_soon=_most_urgent(ctx, Subset.B), ctx=ctx, by=by, error=error, rows=rows,
         totals=tables.total_row(data), previous=tables.previous_row(data),
         period_args=ctx.period.query_args(), scope=scope, **_dashboard_charts(ctx, rows))
@@ -144,6 +152,8 @@ def _drill_arguments():
         subset = Subset(request.args.get("subset") or Subset.ALL)
         by = Dimension(request.args["by"]) if request.args.get("by") else None
     except ValueError:
+        abort(404)
+    if fact in queries.NON_TICKET_FACTS:
         abort(404)
     keyed = by is not None and "key" in request.args
     key = request.args.get("key") or None
