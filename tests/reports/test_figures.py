@@ -191,3 +191,23 @@ def test_custom_period_previous_is_the_same_length_before():
     period = Period(PeriodKind.CUSTOM, date(2026, 3, 10), date(2026, 3, 20))
     assert period.previous() == Period(PeriodKind.CUSTOM, date(2026, 2, 28), date(2026, 3, 10))
     assert month_of(date(2026, 3, 31)).previous().start == date(2026, 2, 1)
+
+
+def test_rectifications_and_visit_issues(month, make):
+    """T2 (level 2, rated 03-11) and T9 (level 1, rated 03-05) are real-name 差评 given by the
+    firm account: two rectifications opened in March, none called back or rectified yet →
+    差评回访率 0 / 2, 整改率 0 / 2. A visit on 03-16 09:00 raises two issues, one solved on site:
+    问题化解率 1 / 2 (solved on site is closed out), 现场解决率 1 / 2."""
+    visit = make.visit()
+    make.visit_issue(visit)
+    make.visit_issue(visit, is_solved_on_site=True, solution="现场讲解政策")
+    data = queries.breakdown(context())
+    callback = figure(data, "callback_rate")
+    assert (callback.numerator, callback.denominator) == (0, 2)
+    rectified = figure(data, "rectification_rate")
+    assert (rectified.numerator, rectified.denominator) == (0, 2)
+    resolved = figure(data, "issues_resolved")
+    assert (resolved.numerator, resolved.denominator) == (1, 2)
+    on_site = figure(data, "solved_on_site")
+    assert (on_site.numerator, on_site.denominator) == (1, 2)
+    assert listed(Fact.RECTIFICATION, Subset.ALL, context()) == refs(month, "T2", "T9")
