@@ -51,15 +51,25 @@ PAGES = [
 
 
 class Counter:
+    """Counts statements and the wall time spent waiting for them."""
+
     def __init__(self):
-        self.count = 0
+        self.count, self.seconds, self._started = 0, 0.0, 0.0
 
-    def __call__(self, *args, **kwargs):
+    def before(self, *args, **kwargs):
         self.count += 1
+        self._started = time.perf_counter()
+
+    def after(self, *args, **kwargs):
+        self.seconds += time.perf_counter() - self._started
 
 
-def time_pages(app, repeats: int) -> list[tuple[str, float, float, int]]:
-    """(label, median ms, p90 ms, queries) per page."""
+def time_pages(app, repeats: int) -> list[tuple]:
+    """(label, median ms, p90 ms, median CPU ms, median SQL ms, queries) per page.
+
+    CPU is this process's own CPU time for the request (rendering, ORM, forms): on a shared,
+    busy machine it shows what the page costs apart from waiting for a CPU.
+    """
     results = []
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.username == "dispatcher"))
@@ -68,23 +78,27 @@ def time_pages(app, repeats: int) -> list[tuple[str, float, float, int]]:
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
         counter = Counter()
-        event.listen(db.engine, "before_cursor_execute", counter)
+        event.listen(db.engine, "before_cursor_execute", counter.before)
+        event.listen(db.engine, "after_cursor_execute", counter.after)
         for label, path in PAGES:
-            times = []
+            times, cpu, sql = [], [], []
             for attempt in range(repeats + 2):
                 with client.session_transaction() as session:
                     session["seen_at"] = clock.now_utc().timestamp()
-                counter.count = 0
-                started = time.perf_counter()
+                counter.count, counter.seconds = 0, 0.0
+                started, cpu_started = time.perf_counter(), time.process_time()
                 response = client.get(path)
                 elapsed = (time.perf_counter() - started) * 1000
                 assert response.status_code == 200, (path, response.status_code)
                 if attempt >= 2:  # the first two warm caches
                     times.append(elapsed)
+                    cpu.append((time.process_time() - cpu_started) * 1000)
+                    sql.append(counter.seconds * 1000)
             times.sort()
             results.append((label, statistics.median(times), times[int(len(times) * 0.9) - 1],
-                            counter.count))
-        event.remove(db.engine, "before_cursor_execute", counter)
+                            statistics.median(cpu), statistics.median(sql), counter.count))
+        event.remove(db.engine, "before_cursor_execute", counter.before)
+        event.remove(db.engine, "after_cursor_execute", counter.after)
     return results
 
 
@@ -135,9 +149,12 @@ def main() -> None:
     with app.app_context():
         firms = db.session.execute(sa.text("SELECT count(*) FROM firms")).scalar()
         print(f"Database: {db.engine.url.render_as_string(hide_password=True)}; {firms} firms")
-    print(f"{'page':<32} {'median ms':>10} {'p90 ms':>8} {'queries':>8}")
-    for label, median, p90, queries in time_pages(app, args.repeats):
-        print(f"{label:<32} {median:>10.1f} {p90:>8.1f} {queries:>8}")
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"{'page':<32} {'median ms':>10} {'p90 ms':>8} {'CPU ms':>7} {'SQL ms':>7} "
+          f"{'queries':>8}")
+    for label, median, p90, cpu, sql, queries in time_pages(app, args.repeats):
+        print(f"{label:<32} {median:>10.1f} {p90:>8.1f} {cpu:>7.1f} {sql:>7.1f} {queries:>8}")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
     if args.skip_import:
         return
     with tempfile.TemporaryDirectory() as folder:

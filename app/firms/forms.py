@@ -84,7 +84,7 @@ class ContactForm(FlaskForm):
     """A contact person."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)])
-    title = StringField(_l("Title"), validators=[Optional(), Length(max=64)])
+    title = StringField(_l("Job title"), validators=[Optional(), Length(max=64)])
     mobile = StringField(_l("Mobile"), validators=[Optional(), MainlandMobile()])
     email = StringField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
     is_legal_representative = BooleanField(_l("Legal representative"))
