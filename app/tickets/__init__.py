@@ -21,8 +21,10 @@ def _ticket_labels():
         URGENCY_LABELS,
     )
     from app.tickets.models.enums import CHANNEL_LABELS, STATUS_LABELS
+    from app.tickets.workflow import EVENT_LABELS
 
-    return {"status_labels": STATUS_LABELS, "channel_labels": CHANNEL_LABELS,
+    return {"status_labels": STATUS_LABELS, "event_labels": EVENT_LABELS,
+            "channel_labels": CHANNEL_LABELS,
             "sla_labels": SLA_STATUS_LABELS, "sla_styles": SLA_STATUS_STYLES,
             "mode_labels": SERVICE_MODE_LABELS, "demand_labels": DEMAND_TYPE_LABELS,
             "urgency_labels": URGENCY_LABELS}

@@ -123,6 +123,10 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
 )}
 
 
+#: How each kind of event reads on the timeline.
+EVENT_LABELS = {"create": _l("Created"), **{name: a.label for name, a in ACTIONS.items()}}
+
+
 def action(name: str) -> Action:
     """The table row of an action (``KeyError`` for an unknown name)."""
     return ACTIONS[name]
