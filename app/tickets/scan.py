@@ -56,15 +56,16 @@ class ScanResult:
         return sum(self.marked.values()) + self.urged + self.supervised
 
 
-def next_batch(after_id: int, limit: int) -> list[Ticket]:
+def next_batch(after_id: int, limit: int, session=None) -> list[Ticket]:
     """The next tickets with a running clock, locked for this scanner (others skip them)."""
+    session = session or db.session
     statement = (sa.select(Ticket).options(lazyload("*"))
                  .where(Ticket.status.in_(list(STEP_OF_STATE)), Ticket.due_at.is_not(None),
                         Ticket.id > after_id)
                  .order_by(Ticket.id).limit(limit))
-    if db.session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update(skip_locked=True, of=Ticket)
-    return list(db.session.scalars(statement))
+    return list(session.scalars(statement))
 
 
 def scan_batch(tickets: list[Ticket], now: datetime, result: ScanResult) -> None:

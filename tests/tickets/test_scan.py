@@ -107,3 +107,51 @@ def test_scan_command_reports_and_is_repeatable(app, make, cast):
     assert "1 urged" in first.output
     second = runner.invoke(args=["sla", "scan"])
     assert "0 urged, 0 supervision orders" in second.output
+
+
+def test_two_scanners_never_lock_the_same_tickets(app):
+    """On PostgreSQL a second scanner skips the tickets the first one holds (SKIP LOCKED)."""
+    from sqlalchemy.orm import Session
+
+    from app.auth.models import Unit, UnitKind
+    from app.tickets.models import Channel, DemandType, ServiceMode, Ticket, TicketStatus, Urgency
+    from app.tickets.scan import next_batch
+
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        import pytest
+
+        pytest.skip("row locks with SKIP LOCKED need PostgreSQL")
+    now = now_utc()
+    with Session(engine) as setup, setup.begin():
+        unit = Unit(name="并发扫描测试单位", code="SCANLOCK", kind=UnitKind.DEPARTMENT)
+        setup.add(unit)
+        setup.flush()
+        ids = []
+        for n in range(3):
+            ticket = Ticket(
+                reference=f"KS2098-{n + 1:06d}", channel=Channel.PHONE,
+                service_mode=ServiceMode.STANDARD, demand_type=DemandType.HELP,
+                urgency=Urgency.NORMAL, title="并发", description="并发扫描",
+                requester_name="测试", requester_mobile="13812345678",
+                status=TicketStatus.IN_PROGRESS, lead_unit_id=unit.id, dispatched_at=now,
+                handle_due_at=now, due_at=now, submitted_at=now)
+            setup.add(ticket)
+            setup.flush()
+            ids.append(ticket.id)
+    first, second = Session(engine), Session(engine)
+    try:
+        held = {t.id for t in next_batch(min(ids) - 1, 3, session=first)} & set(ids)
+        assert held == set(ids)
+        seen_by_second = {t.id for t in next_batch(min(ids) - 1, 3, session=second)}
+        assert not seen_by_second & set(ids)
+        first.rollback()
+        second.rollback()
+        assert {t.id for t in next_batch(min(ids) - 1, 3, session=second)} >= set(ids)
+    finally:
+        first.close()
+        second.close()
+        table = Ticket.__table__
+        with engine.begin() as connection:
+            connection.execute(sa.delete(table).where(table.c.id.in_(ids)))
+            connection.execute(sa.delete(Unit.__table__).where(Unit.__table__.c.code == "SCANLOCK"))
