@@ -98,6 +98,12 @@ def _sqlite_on_connect(dbapi_connection, _record):
 
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn):
-    """With pysqlite's implicit transactions off, open each transaction explicitly."""
+    """With pysqlite's implicit transactions off, open each transaction explicitly.
+
+    A connection given the execution option ``sqlite_begin_immediate`` takes the write lock at
+    BEGIN: a deferred transaction that reads and then writes cannot wait for a busy writer
+    (SQLite refuses at once to avoid a deadlock), so busy public writes start immediate.
+    """
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        immediate = conn.get_execution_options().get("sqlite_begin_immediate")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -91,6 +91,20 @@ class TokenHolder:
         return None
 
 
+# -- transactions ------------------------------------------------------------------------------
+
+
+def begin_write() -> None:
+    """Start the request's transaction as a writer (SQLite: ``BEGIN IMMEDIATE``).
+
+    Many anonymous submissions at once would otherwise fail with "database is locked" on
+    SQLite; on PostgreSQL this changes nothing.
+    """
+    session = db.session()
+    if not session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_begin_immediate": True})
+
+
 # -- the request form --------------------------------------------------------------------------
 
 

@@ -147,6 +147,8 @@ def new_request():
     """Anyone may send a request; a firm account is sent to its own pre-filled form."""
     if current_user.is_authenticated and current_user.can(P.PORTAL_USE):
         return redirect(url_for("portal.my_new_request"))
+    if request.method == "POST":
+        services.begin_write()
     form = RequestForm()
     form.set_categories(queries.active_categories())
     if form.is_submitted() and _honeypot_tripped(form):
@@ -158,8 +160,9 @@ def new_request():
         except ValidationFailed as error:
             _show_errors(form, error)
         else:
+            token = ticket.access_token  # read before the commit expires the row
             db.session.commit()
-            return redirect(url_for("portal.received", token=ticket.access_token))
+            return redirect(url_for("portal.received", token=token))
     return request_form_page(form, 400 if form.errors else 200)
 
 
