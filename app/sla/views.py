@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -10,12 +11,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.core.clock import today_local
-from app.core.errors import ValidationFailed
+from app.core.errors import ValidationFailed, render_error
 from app.core.navigation import register_nav
 from app.core.pagination import paginate
 from app.core.permissions import Permission, require_permission
 from app.extensions import db
 from app.sla import bp, queries, services
+from app.sla.calendar import CalendarNotConfigured
 from app.sla.enums import (
     DAY_KIND_LABELS,
     DAY_SOURCE_LABELS,
@@ -32,6 +34,30 @@ from app.sla.models import SlaPolicy
 
 register_nav("sla.calendar", _l("Working calendar"), Permission.CALENDAR_MANAGE, order=82)
 register_nav("sla.policies", _l("SLA policies"), Permission.SLA_MANAGE, order=83)
+
+logger = logging.getLogger("ruyi.sla")
+
+
+@bp.app_errorhandler(CalendarNotConfigured)
+def calendar_not_configured(error: CalendarNotConfigured):
+    """Any page whose deadline needs an unentered year says so plainly, and nothing is saved."""
+    db.session.rollback()
+    logger.error("deadline refused on %s: no working calendar for %s", request.path, error.year)
+    return render_error(
+        503, _("Working calendar missing"),
+        _("The working calendar has no days for %(year)s, so this deadline cannot be computed. "
+          "Nothing was saved. An administrator must enter %(year)s on the calendar page.",
+          year=error.year))
+
+
+@bp.app_errorhandler(services.PolicyNotConfigured)
+def policy_not_configured(error: services.PolicyNotConfigured):
+    """A missing policy row is a set-up fault: say which command fixes it."""
+    db.session.rollback()
+    logger.error("deadline refused on %s: %s", request.path, error)
+    return render_error(503, _("SLA policy missing"),
+                        _("No SLA policy applies to this ticket. Nothing was saved. An "
+                          "administrator must run 'flask sla seed-policies'."))
 
 
 def _year_arg() -> int:

@@ -228,3 +228,21 @@ def test_office_hours_are_edited_and_validated(client, make, login_as, db):
     assert good.status_code == 302
     assert services.get_settings().morning_start.hour == 9
     assert _audit(db, "sla.settings_update") is not None
+
+
+def test_a_deadline_in_an_unentered_year_gives_a_clear_page_not_a_500(app, make, login_as):
+    from app.sla.calendar import CalendarNotConfigured
+    from app.sla.views import calendar_not_configured
+
+    with app.test_request_context("/tickets/1/dispatch", method="POST"):
+        body, status = calendar_not_configured(CalendarNotConfigured(2027))
+    assert status == 503
+    assert "no days for 2027" in body and "Nothing was saved" in body
+
+
+def test_the_handlers_are_registered_for_the_whole_application(app):
+    from app.sla.calendar import CalendarNotConfigured
+
+    handlers = app.error_handler_spec[None][None]
+    assert CalendarNotConfigured in handlers
+    assert services.PolicyNotConfigured in handlers
