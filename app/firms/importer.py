@@ -369,12 +369,13 @@ class _Writer:
                     "search_key": search_key(v["name"], v["uscc"], v["english_name"],
                                              [v["contact"]["name"] or ""]),
                     "created_at": self.now, "updated_at": self.now} for v in rows]
-        ids = dict(db.session.execute(sa.insert(Firm.__table__).returning(
-            Firm.__table__.c.uscc, Firm.__table__.c.id), records).all())
+        bulk_insert(Firm.__table__, records)
+        table = Firm.__table__
+        ids = dict(db.session.execute(sa.select(table.c.uscc, table.c.id).where(
+            table.c.uscc.in_([v["uscc"] for v in rows]))).all())
         contacts = [{**v["contact"], "firm_id": ids[v["uscc"]], "is_primary": True,
                      "is_legal_representative": False} for v in rows if v["contact"]["name"]]
-        if contacts:
-            db.session.execute(sa.insert(Contact.__table__), contacts)
+        bulk_insert(Contact.__table__, contacts)
         self.report.created += len(rows)
 
     def _update(self, pairs: list[tuple[dict, dict]]) -> None:
@@ -444,6 +445,24 @@ class _Writer:
                 table.c.id.in_(firm_ids))):
             db.session.execute(table.update().where(table.c.id == row.id).values(
                 search_key=search_key(row.name, row.uscc, row.english_name, extra[row.id])))
+
+
+def bulk_insert(table: sa.Table, rows: list[dict]) -> None:
+    """Insert many plain rows: COPY on PostgreSQL (no per-row statement), executemany elsewhere.
+
+    Values must already be what the column stores (enum values as strings, aware datetimes).
+    """
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        db.session.execute(sa.insert(table), rows)
+        return
+    columns = list(rows[0])
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
 
 
 def _differs(old, new) -> bool:
