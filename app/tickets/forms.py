@@ -16,11 +16,21 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import NumberRange, Optional
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from app.core.forms import options
-from app.sla.enums import SLA_STATUS_LABELS, SlaStatus
-from app.tickets.models.enums import STATUS_LABELS, TicketStatus
+from app.core.validators import MainlandMobile
+from app.sla.enums import (
+    DEMAND_TYPE_LABELS,
+    SERVICE_MODE_LABELS,
+    SLA_STATUS_LABELS,
+    URGENCY_LABELS,
+    DemandType,
+    ServiceMode,
+    SlaStatus,
+    Urgency,
+)
+from app.tickets.models.enums import CHANNEL_LABELS, STATUS_LABELS, Channel, TicketStatus
 
 #: Queue names shown as tabs: each is a filter of the visible tickets.
 QUEUES = {
@@ -110,3 +120,40 @@ class CommentForm(FlaskForm):
     body = TextAreaField(_l("Comment"))
     visibility = SelectField(_l("Visible to"), choices=options([("internal", _l("Staff only")),
                                                                 ("public", _l("The firm too"))]))
+
+
+#: Channels a member of staff records a demand from (the web form and portal are the firm's).
+STAFF_CHANNELS = (Channel.PHONE, Channel.WALK_IN, Channel.VISIT, Channel.HOTLINE_12345)
+
+
+class IntakeForm(FlaskForm):
+    """A phone, walk-in or visit demand recorded by staff (DOMAIN §3.1 *create*)."""
+
+    channel = SelectField(_l("Channel"), validators=[DataRequired()])
+    firm_lookup = StringField(_l("Registered firm (USCC or exact name)"),
+                              validators=[Optional(), Length(max=200)],
+                              description=_l("Leave blank for an unregistered requester."))
+    requester_name = StringField(_l("Contact name"), validators=[Optional(), Length(max=64)])
+    requester_mobile = StringField(_l("Mobile"), validators=[Optional(), MainlandMobile()])
+    requester_email = StringField(_l("E-mail"), validators=[Optional(), Email(),
+                                                             Length(max=254)])
+    requester_firm_name = StringField(_l("Firm name as given"),
+                                      validators=[Optional(), Length(max=200)])
+    service_mode = SelectField(_l("Service mode"), validators=[DataRequired()])
+    demand_type = SelectField(_l("Demand type"), validators=[DataRequired()])
+    urgency = SelectField(_l("Urgency"), validators=[DataRequired()])
+    category = SelectField(_l("Category"), coerce=int, validators=[Optional()])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Demand"), validators=[DataRequired(), Length(max=5000)])
+
+    def __init__(self, *args, categories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.channel.choices = options([(c.value, CHANNEL_LABELS[c]) for c in STAFF_CHANNELS])
+        self.service_mode.choices = options([(m.value, SERVICE_MODE_LABELS[m])
+                                             for m in ServiceMode])
+        self.demand_type.choices = options([(d.value, DEMAND_TYPE_LABELS[d])
+                                            for d in DemandType])
+        self.urgency.choices = options([(u.value, URGENCY_LABELS[u]) for u in Urgency])
+        self.category.choices = options([(0, "—")] + [(c.id, c.name) for c in categories])
+        if not self.is_submitted():
+            self.service_mode.data = self.service_mode.data or ServiceMode.STANDARD.value

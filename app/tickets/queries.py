@@ -13,6 +13,7 @@ from app.core.permissions import Permission
 from app.extensions import db
 from app.sla.enums import SlaStatus
 from app.tickets.models import (
+    Category,
     Comment,
     DispatchRule,
     Ticket,
@@ -135,3 +136,25 @@ def deadline_rows(ticket: Ticket, now) -> list[dict]:
             status = ticket.sla_status if ticket.due_at == due else SlaStatus.ON_TRACK
         rows.append({"label": label, "due_at": due, "done_at": done, "status": status})
     return rows
+
+
+def active_categories() -> sa.Select:
+    """Categories offered on forms, in their configured order."""
+    return sa.select(Category).where(Category.is_active.is_(True)).order_by(Category.sort_order,
+                                                                            Category.name)
+
+
+def find_firm(text: str):
+    """The registered, non-archived firm a caller names: by USCC, else by exact legal name."""
+    from app.firms.models import Firm
+    from app.firms.uscc import normalise
+
+    text = (text or "").strip()
+    if not text:
+        return None
+    live = sa.select(Firm).where(Firm.archived_at.is_(None))
+    firm = db.session.scalar(live.where(Firm.uscc == normalise(text)))
+    if firm is not None:
+        return firm
+    matches = db.session.scalars(live.where(Firm.name == text).limit(2)).all()
+    return matches[0] if len(matches) == 1 else None

@@ -16,8 +16,15 @@ from app.core.pagination import paginate
 from app.core.permissions import Permission, require, require_permission
 from app.extensions import db
 from app.tickets import bp, queries, services
-from app.tickets.forms import DIALOG_FIELDS, QUEUES, ActionForm, CommentForm, TicketFilterForm
-from app.tickets.models import Ticket
+from app.tickets.forms import (
+    DIALOG_FIELDS,
+    QUEUES,
+    ActionForm,
+    CommentForm,
+    IntakeForm,
+    TicketFilterForm,
+)
+from app.tickets.models import Category, Ticket
 from app.tickets.workflow import ACTIONS
 
 
@@ -62,6 +69,47 @@ def _render(ticket: Ticket, form: ActionForm, open_action: str | None = None, st
         timeline=queries.timeline(ticket, include_internal=staff), open_action=open_action,
         sla_rows=queries.deadline_rows(ticket, now_utc()),
     ), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require_permission(Permission.TICKET_CREATE)
+def new():
+    """Record a demand taken by phone, at the counter or on a visit (firm or unregistered)."""
+    if not (current_user.can(Permission.TICKET_INTAKE)
+            or current_user.can(Permission.TICKET_HANDLE)):
+        abort(403)  # firms submit through the portal
+    form = IntakeForm(categories=db.session.scalars(queries.active_categories()).all())
+    if form.validate_on_submit():
+        firm = queries.find_firm(form.firm_lookup.data or "")
+        if form.firm_lookup.data and firm is None:
+            form.firm_lookup.errors.append(_("No registered firm matches; leave this blank "
+                                             "and describe the requester instead."))
+        else:
+            try:
+                ticket = services.create_ticket(current_user, firm=firm,
+                                                requester=_requester(form), ip=request.remote_addr,
+                                                **_intake_values(form))
+            except DomainError as error:
+                db.session.rollback()
+                flash(str(error), "danger")
+            else:
+                db.session.commit()
+                flash(_("Ticket %(ref)s recorded.", ref=ticket.reference), "success")
+                return redirect(url_for("tickets.detail", reference=ticket.reference))
+    return render_template("tickets/new.html", form=form)
+
+
+def _requester(form: IntakeForm) -> services.Requester:
+    return services.Requester(name=form.requester_name.data, mobile=form.requester_mobile.data,
+                              email=form.requester_email.data,
+                              firm_name=form.requester_firm_name.data)
+
+
+def _intake_values(form: IntakeForm) -> dict:
+    return {"channel": form.channel.data, "service_mode": form.service_mode.data,
+            "demand_type": form.demand_type.data, "urgency": form.urgency.data,
+            "category": db.session.get(Category, form.category.data) if form.category.data
+            else None, "title": form.title.data, "description": form.description.data}
 
 
 @bp.route("/<reference>")
