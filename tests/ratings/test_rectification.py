@@ -256,3 +256,15 @@ def test_the_rectification_constraints_hold_in_the_database(rated):
         db.session.flush()
     db.session.rollback()
     assert db.session.scalar(sa.select(Rectification.status)) == R.AWAITING_CALLBACK
+
+
+def test_the_ticket_page_hides_the_rater_from_the_unit(client, login_as, cast, make):
+    evaluator = make.user("firm_user", firm=cast.firm_a, display_name="评价人甲")
+    ticket = make.ticket(actor=cast.dispatcher, firm=cast.firm_a)
+    walk(ticket, cast, S.FOLLOW_UP)
+    services.rate_online(ticket, evaluator, 1)
+    db.session.commit()
+    login_as(cast.handler)
+    assert "评价人甲" not in client.get(f"/tickets/{ticket.reference}").get_data(as_text=True)
+    login_as(cast.dispatcher)
+    assert "评价人甲" in client.get(f"/tickets/{ticket.reference}").get_data(as_text=True)
