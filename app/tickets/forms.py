@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -75,6 +76,10 @@ class ActionForm(FlaskForm):
     lead_unit = SelectField(_l("Lead unit"), coerce=int, validators=[Optional()])
     assisting_units = SelectMultipleField(_l("Assisting units"), coerce=int,
                                           validators=[Optional()])
+    assisting_days = IntegerField(_l("Working days for the assisting units"),
+                                  validators=[Optional(), NumberRange(min=1, max=30)],
+                                  description=_l("Blank: the lead unit's handling deadline."))
+    is_complex = BooleanField(_l("Complex (longer handling limit)"))
     suggested_unit = SelectField(_l("Suggested unit"), coerce=int, validators=[Optional()])
     legal_basis = TextAreaField(_l("Legal basis"), validators=[Optional()])
     missing_info = TextAreaField(_l("What is missing"), validators=[Optional()])
@@ -102,7 +107,7 @@ DIALOG_FIELDS = {
     "answer": ("answer",),
     "reject_intake": ("reason", "proper_channel"),
     "merge": ("target",),
-    "dispatch": ("lead_unit", "assisting_units"),
+    "dispatch": ("lead_unit", "assisting_units", "assisting_days", "is_complex"),
     "return": ("reason", "legal_basis", "suggested_unit"),
     "suspend": ("missing_info", "contact_attempt"),
     "extension": ("days", "reason"),

@@ -393,8 +393,11 @@ def _dispatch(step: Step) -> None:
     t.acknowledge_due_at = step.sla.due(SlaStep.ACKNOWLEDGE, step.now)
     t.return_window_ends_at = step.sla.due(SlaStep.RETURN_WINDOW, step.now)
     t.handle_due_at = step.sla.due(SlaStep.HANDLE, step.now)
-    t.assisting_units = [TicketAssistingUnit(unit=unit, due_at=t.handle_due_at,
-                                             added_at=step.now) for unit in assisting]
+    days = step.data.get("assisting_days")
+    assisting_due = (step.sla.calendar.add_working_days(step.now, _positive_int(days))
+                     if days else t.handle_due_at)
+    t.assisting_units = [TicketAssistingUnit(unit=unit, due_at=assisting_due, added_at=step.now)
+                         for unit in assisting]
     step.event_data = {
         **_met(step, SlaStep.INTAKE, t.intake_due_at), "lead_unit": lead.name,
         "assisting_units": [u.name for u in assisting],

@@ -156,6 +156,8 @@ def _action_data(form: ActionForm, dialog: str) -> dict:
             value = queries.get_visible_by_reference(current_user, (value or "").strip())
             if value is None and form.target.data:
                 raise services.InvalidTransition(_("No ticket with that reference."))
+        if name == "is_complex" and not value:
+            continue  # unticked: keep the flag the ticket already has
         if value not in (None, ""):
             data[name] = value
     return data

@@ -282,3 +282,22 @@ def test_extension_request_row_tracks_the_decision(make, cast):
     row = db.session.scalar(sa.select(ExtensionRequest).where(
         ExtensionRequest.ticket_id == ticket.id))
     assert row.status == ExtensionStatus.REJECTED and row.decided_by_id == cast.lead.id
+
+
+def test_assisting_units_get_their_own_sub_deadline(make, cast):
+    at(2026, 3, 2, 10, 0)
+    ticket = make.ticket(actor=cast.dispatcher)
+    transition(ticket, "dispatch", cast.dispatcher, lead_unit=cast.unit,
+               assisting_units=[cast.other_unit], assisting_days=2)
+    assert ticket.assisting_units[0].due_at == end_of(2026, 3, 4)
+    assert ticket.handle_due_at == end_of(2026, 3, 9)
+
+
+def test_lead_unit_cannot_also_assist(make, cast):
+    from app.core.errors import ValidationFailed
+
+    at(2026, 3, 2, 10, 0)
+    ticket = make.ticket(actor=cast.dispatcher)
+    with pytest.raises(ValidationFailed):
+        transition(ticket, "dispatch", cast.dispatcher, lead_unit=cast.unit,
+                   assisting_units=[cast.unit])
