@@ -31,3 +31,24 @@ def firm_panels(firm, user) -> dict:
         values["firm_projects"] = db.session.scalars(
             project_queries.firm_projects(firm.id, user)).all()
     return values
+
+
+def ticket_links(ticket, user) -> dict:
+    """Where a ticket came from and what it serves, for the ticket page: the visit issue it was
+    handed over from and the lifecycle project stage it is linked to (when ``user`` may see
+    them; a firm user sees neither)."""
+    from app.projects.models import ProjectTicket
+    from app.visits.models import VisitIssue
+
+    issue = db.session.scalar(db.select(VisitIssue).where(VisitIssue.ticket_id == ticket.id))
+    link = db.session.get(ProjectTicket, ticket.id)
+    return {"issue": issue if issue is not None and issue.visit.can_view(user) else None,
+            "project_link": link if link is not None and _project_visible(link, user)
+            else None}
+
+
+def _project_visible(link, user) -> bool:
+    from app.projects.models import Project
+
+    project = db.session.get(Project, link.project_id)
+    return project is not None and project.can_view(user)

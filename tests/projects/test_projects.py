@@ -97,3 +97,13 @@ def test_admin_edits_the_stage_template(make):
     with pytest.raises(PermissionDenied):
         services.save_template(None, services.TemplateData("能评", 36, 20, None),
                                make.user(Role.HANDLER))
+
+
+def test_ticket_page_names_the_project_stage(make, client, login_as):
+    project = make.project()
+    ticket = make.ticket(project.commissioner, firm=project.firm, requester=None)
+    services.link_ticket(project, ticket, make.user(Role.SUPERVISOR))
+    db.session.commit()
+    login_as(make.user(Role.DISPATCHER))
+    page = client.get(f"/tickets/{ticket.reference}").get_data(as_text=True)
+    assert f"/projects/{project.id}" in page and "签约落地" in page

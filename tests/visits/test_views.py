@@ -133,3 +133,18 @@ def test_firm_picker_finds_the_firm_by_name(client, login_as, crew):
     page = client.get("/visits/new", query_string={"q": crew.firm.name[:6]}).get_data(
         as_text=True)
     assert f"/visits/new/{crew.firm.id}" in page
+
+
+def test_ticket_page_links_back_to_the_visit_for_staff_only(client, login_as, crew, make):
+    visit = make.visit(crew.firm, crew.handler)
+    issue = make.visit_issue(visit)
+    from app.visits import services
+
+    ticket = services.assign_issue(issue, crew.handler)
+    db.session.commit()
+    login_as(crew.dispatcher)
+    page = client.get(f"/tickets/{ticket.reference}").get_data(as_text=True)
+    assert f"/visits/{visit.id}#issues" in page
+    login_as(crew.firm_user)
+    response = client.get(f"/tickets/{ticket.reference}")
+    assert f"/visits/{visit.id}" not in response.get_data(as_text=True)
