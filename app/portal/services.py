@@ -156,11 +156,16 @@ def submit_request(data: RequestData, *, actor: User | None, ip: str | None,
     The USCC is validated; a known one links the ticket to the registry firm, an unknown one
     keeps the requester as typed. A Taiwan-invested requester is routed to 涉台 handling.
     """
-    result = uscc_rules.validate(data.uscc)
-    if not result.is_valid:
-        raise FieldError("uscc", str(uscc_rules.USCC_PROBLEM_MESSAGES[result.problem]))
+    if actor is not None and actor.firm_id:
+        firm = actor.firm  # a firm account speaks for its registry firm (legacy codes too)
+        code = firm.uscc
+    else:
+        result = uscc_rules.validate(data.uscc)
+        if not result.is_valid:
+            raise FieldError("uscc", str(uscc_rules.USCC_PROBLEM_MESSAGES[result.problem]))
+        code = result.code
+        firm = registry_firm(code)
     checked = _checked_files(data.files)
-    firm = actor.firm if actor is not None and actor.firm_id else registry_firm(result.code)
     ticket = tickets.create_ticket(
         actor, channel=Channel.PORTAL if actor is not None else Channel.WEB,
         service_mode=ServiceMode.STANDARD, demand_type=DemandType(data.demand_type),
@@ -168,7 +173,7 @@ def submit_request(data: RequestData, *, actor: User | None, ip: str | None,
         category=_category(data), ip=ip,
         requester=tickets.Requester(name=data.contact_name, mobile=normalise_mobile(data.mobile),
                                     email=(data.email or "").strip() or None,
-                                    firm_name=data.firm_name.strip(), uscc=result.code))
+                                    firm_name=data.firm_name.strip(), uscc=code))
     if data.is_taiwan:
         _note_taiwan(ticket)
     attachments.store(ticket, checked, uploaded_by=actor)

@@ -218,3 +218,13 @@ class FakeUpload:
 
     def read(self, size=-1):
         return self._stream.read(size)
+
+
+def test_a_firm_with_an_accepted_legacy_code_can_still_send(client, login_as, make):
+    firm = make.firm(uscc="91350100M0001TGQXM")  # a 2015 pilot code that fails the check
+    user = make.user(Role.FIRM_USER, firm=firm, mobile="13900000003")
+    login_as(user)
+    data = request_data(title="旧代码企业")
+    data["csrf_token"] = csrf_token(client, "/portal/requests/new")
+    assert client.post("/portal/requests/new", data=data).status_code == 302
+    assert tickets_of(firm)[0].requester_uscc == "91350100M0001TGQXM"
