@@ -72,3 +72,24 @@ def test_locked_edit_page_is_forbidden_to_the_visitor(client, login_as, crew, ma
     login_as(crew.handler)
     assert client.get(f"/visits/{visit.id}/edit").status_code == 403
     assert "Locked" in client.get(f"/visits/{visit.id}").get_data(as_text=True)
+
+
+def test_supervisor_corrects_a_locked_record_through_the_form(client, login_as, crew, make,
+                                                               frozen_clock):
+    from tests.helpers import csrf_token
+
+    visit = make.visit(crew.firm, crew.handler)
+    frozen_clock.advance(timedelta(days=20))
+    login_as(crew.supervisor)
+    path = f"/visits/{visit.id}/edit"
+    page = client.get(path).get_data(as_text=True)
+    assert "This record is locked" in page and "生产经营正常" in page
+    data = {"csrf_token": csrf_token(client, path), "visited_at": "2026-03-02T09:00",
+            "mode": "meeting", "purposes": ["research"], "lead_visitor_id": crew.handler.id,
+            "operating_status": "经营数据以企业来函为准。", "campaign_id": 0, "confirmed_by": ""}
+    refused = client.post(path, data=data)
+    assert refused.status_code == 422 and "Give the reason" in refused.get_data(as_text=True)
+    data["reason"] = "企业来函更正"
+    assert client.post(path, data=data).status_code == 302
+    db.session.refresh(visit)
+    assert visit.operating_status == "经营数据以企业来函为准。" and visit.mode == "meeting"
