@@ -16,8 +16,8 @@ S = TicketStatus
 
 @pytest.fixture(autouse=True)
 def sla_ready(db):
-    """Seed the 2026 calendar (and its neighbours) and the default SLA policies of DOMAIN §3.2."""
-    sla_services.seed_calendar([2025, 2026])
+    """Seed the official 2026 calendar and the default SLA policies of DOMAIN §3.2."""
+    sla_services.seed_calendar([2026])
     sla_services.seed_policies()
     mail.outbox.clear()
     yield

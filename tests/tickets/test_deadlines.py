@@ -301,3 +301,16 @@ def test_lead_unit_cannot_also_assist(make, cast):
     with pytest.raises(ValidationFailed):
         transition(ticket, "dispatch", cast.dispatcher, lead_unit=cast.unit,
                    assisting_units=[cast.unit])
+
+
+def test_year_without_calendar_refuses_clearly_instead_of_guessing(make, cast):
+    from app.sla.calendar import CalendarNotConfigured
+    from app.tickets.models import Ticket
+
+    at(2027, 3, 1, 10, 0)
+    before = db.session.scalar(sa.select(sa.func.count(Ticket.id)))
+    with pytest.raises(CalendarNotConfigured) as error:
+        make.ticket(actor=cast.dispatcher)
+    assert error.value.year == 2027
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Ticket.id))) == before

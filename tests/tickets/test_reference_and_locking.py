@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.core import clock
 from app.extensions import db
+from app.sla import services as sla_services
 from app.tickets.models import TicketReferenceCounter, TicketStatus
 from app.tickets.services import ConcurrentChange, next_reference, transition
 
@@ -27,6 +28,7 @@ def test_references_are_sequential_within_a_year(make, cast, frozen_clock):
 
 def test_reference_numbering_restarts_with_the_local_year(make, cast):
     # 2025-12-31 23:30 in Beijing is still 2025; thirty minutes later it is 2026.
+    sla_services.seed_calendar([2025])
     clock.freeze(datetime(2025, 12, 31, 15, 30, tzinfo=UTC))
     last_of_2025 = make.ticket(actor=cast.dispatcher)
     clock.advance(timedelta(minutes=31))
