@@ -29,11 +29,17 @@ def test_create_admin_refuses_an_existing_username(app, make):
     assert result.exit_code != 0 and "already exists" in result.output
 
 
-def test_demo_seed_is_idempotent(app, db):
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+def test_demo_accounts_seed_is_idempotent_and_covers_every_role(db):
+    from app.demo.cli import seed_units, seed_users
+
+    seed_users(seed_units())
     count = db.session.scalar(sa.select(sa.func.count(User.id)))
-    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    assert seed_users(seed_units()) == []
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == count
-    roles = set(db.session.scalars(sa.select(User.role)))
-    assert roles == set(Role)
+    assert set(db.session.scalars(sa.select(User.role))) == set(Role)
+
+
+def test_demo_seed_if_empty_leaves_an_existing_database_alone(app, make):
+    make.user(Role.ADMIN)
+    result = app.test_cli_runner().invoke(args=["demo", "seed", "--if-empty"])
+    assert result.exit_code == 0 and "skipped" in result.output
