@@ -31,7 +31,10 @@ def test_create_admin_refuses_an_existing_username(app, make):
 
 def test_demo_accounts_seed_is_idempotent_and_covers_every_role(db):
     from app.demo.cli import seed_units, seed_users
+    from app.firms.demo import seed_firms
 
+    seed_users(seed_units())
+    seed_firms(count=3)  # the demo firm account needs a registry firm
     seed_users(seed_units())
     count = db.session.scalar(sa.select(sa.func.count(User.id)))
     assert seed_users(seed_units()) == []
