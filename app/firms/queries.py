@@ -11,7 +11,7 @@ from app.admin.queries import like_pattern
 from app.auth.models import User
 from app.core.permissions import UNIT_ROLES
 from app.firms.models import Area, CapitalOrigin, Firm, FirmTag, Industry, TagKind
-from app.firms.search import normalise_query
+from app.firms.search import is_short_han, normalise_query
 
 #: ``?sort=`` values → ORDER BY; every one is backed by an index on ``firms``.
 SORTS = {
@@ -43,7 +43,9 @@ def firms_query(filters: FirmFilters, today: date) -> sa.Select:
     """Firms matching the filters, in the requested order."""
     stmt = sa.select(Firm)
     text = normalise_query(filters.q)
-    if text:
+    if is_short_han(text):
+        stmt = stmt.where(Firm.search_key.like(f"% {text} %"))
+    elif text:
         stmt = stmt.where(Firm.search_key.like(like_pattern(text), escape="\\"))
     if filters.area.isdigit():
         area_id = int(filters.area)

@@ -6,6 +6,7 @@ lower-cased, and the query is converted the same way, so 臺灣 finds 台湾 and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import cache, lru_cache
 from pathlib import Path
@@ -47,13 +48,37 @@ def simplify(text: str) -> str:
     return _converter.convert(text).lower()
 
 
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+
+
+def _short_tokens(text: str) -> list[str]:
+    """Every Chinese character and every pair of adjacent ones, as separate words.
+
+    A trigram index cannot look up a one- or two-character substring, yet 电子 or 王伟 are
+    the commonest searches; as whole words they are indexable (``LIKE '% 电子 %'``).
+    """
+    tokens: set[str] = set()
+    for run in _HAN.findall(text):
+        tokens.update(run)
+        tokens.update(run[i:i + 2] for i in range(len(run) - 1))
+    return sorted(tokens)
+
+
 def search_key(name: str, uscc: str, english_name: str | None = None,
                other_names: Iterable[str] = ()) -> str:
-    """The firm's searchable text: name, English name, USCC, former names, contact names."""
-    parts = [name, english_name or "", uscc, *other_names]
-    return " ".join(simplify(part.strip()) for part in parts if part and part.strip())
+    """The firm's searchable text: name, English name, USCC, former names, contact names,
+    then the short Chinese tokens of all of them, each followed by a space."""
+    parts = [simplify(part.strip()) for part in (name, english_name or "", uscc, *other_names)
+             if part and part.strip()]
+    text = " ".join(parts)
+    return f"{text} | {' '.join(_short_tokens(text))} "
 
 
 def normalise_query(text: str) -> str:
     """A user's search as it is matched against :func:`search_key`."""
     return simplify(" ".join((text or "").split()))
+
+
+def is_short_han(query: str) -> bool:
+    """One or two Chinese characters: matched as a whole short token, through the index."""
+    return 0 < len(query) <= 2 and bool(_HAN.fullmatch(query))

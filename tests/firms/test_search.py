@@ -23,3 +23,14 @@ def test_search_key_holds_every_searchable_name_in_simplified_lower_case():
 
 def test_query_is_normalised_like_the_key():
     assert normalise_query("  華碩   電腦 ") == "华硕 电脑"
+
+
+def test_short_chinese_queries_are_matched_as_whole_tokens():
+    from app.firms.search import is_short_han
+
+    key = search_key("昆山鼎鑫电子有限公司", "91320583314159268J", None, ["王伟"])
+    for query in ("电", "电子", "王伟", "鼎鑫"):
+        assert is_short_han(query)
+        assert f" {query} " in key
+    assert " 电公 " not in key  # not adjacent anywhere
+    assert not is_short_han("ab") and not is_short_han("电子科")

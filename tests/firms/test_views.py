@@ -277,3 +277,12 @@ def test_large_results_are_counted_only_up_to_the_limit(client, make, login_as, 
     assert "More than 3" in body
     monkeypatch.setattr(views, "COUNT_LIMIT", 10)
     assert "5 in total" in client.get("/firms/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query,found", [("鑫", True), ("鼎鑫", True), ("王偉", True),
+                                         ("鼎电", False), ("伟王", False)])
+def test_one_and_two_character_searches(client, make, login_as, query, found):
+    firm = make.firm(name="昆山鼎鑫电子有限公司")
+    make.contact(firm, name="王伟")
+    login_as(make.user(Role.HANDLER))
+    assert (firm.name in client.get(f"/firms/?q={query}").get_data(as_text=True)) is found
