@@ -23,7 +23,7 @@ from flask_login import current_user
 from app.core import audit
 from app.core.clock import today_local
 from app.core.errors import ValidationFailed
-from app.core.forms import ConfirmForm
+from app.core.forms import ConfirmForm, options
 from app.core.pagination import paginate
 from app.core.permissions import Permission, require, require_permission
 from app.extensions import db
@@ -132,8 +132,6 @@ def _render_firm(firm: Firm, revealed: dict | None = None):
 
 
 def _commissioner_choices():
-    from app.core.forms import options
-
     return options([(0, _("— none —"))] + [
         (u.id, f"{u.display_name} ({u.username})")
         for u in db.session.scalars(queries.commissioner_candidates())])
