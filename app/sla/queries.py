@@ -8,6 +8,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from app.sla.enums import DemandType, ServiceMode, Urgency
 from app.sla.models import SlaPolicy, WorkCalendarDay
 
 
@@ -23,8 +24,15 @@ def policies_query(service_mode: str = "", demand_type: str = "", urgency: str =
         stmt = stmt.where(SlaPolicy.urgency == urgency)
     if is_complex in ("0", "1"):
         stmt = stmt.where(SlaPolicy.is_complex.is_(is_complex == "1"))
-    return stmt.order_by(SlaPolicy.service_mode, SlaPolicy.demand_type, SlaPolicy.urgency,
-                         SlaPolicy.is_complex, SlaPolicy.id)
+    return stmt.order_by(_enum_order(SlaPolicy.service_mode, ServiceMode),
+                         _enum_order(SlaPolicy.demand_type, DemandType),
+                         _enum_order(SlaPolicy.urgency, Urgency), SlaPolicy.is_complex,
+                         SlaPolicy.id)
+
+
+def _enum_order(column, enum_cls):
+    """Sort by the enum's declared order (standard before lifecycle), not alphabetically."""
+    return sa.case({member.value: i for i, member in enumerate(enum_cls)}, value=column)
 
 
 @dataclass(frozen=True)

@@ -76,8 +76,9 @@ def calendar():
     """A year as twelve month grids, coloured by kind of day."""
     year = _year_arg()
     days = services.year_days(year)
-    years = sorted(set(services.configured_years()) | {today_local().year + 1})
-    add_form = AddYearForm(formdata=None, year=max(years) + 1 if days else year)
+    configured = services.configured_years()
+    years = sorted(set(configured) | {today_local().year + 1})
+    add_form = AddYearForm(formdata=None, year=max(configured) + 1 if days else year)
     return render_template(
         "sla/calendar.html", year=year, days=days, months=queries.year_grid(year),
         summary=queries.year_summary(days), years=years, add_form=add_form,
