@@ -561,6 +561,7 @@ def set_days(first: date, last: date, kind: DayKind, name: str | None, reason: s
     if len(rows) != (last - first).days + 1:
         raise ValidationFailed(_("Some of these days are in a year the calendar does not "
                                  "have yet; add the year first."))
+    _check_kind_fits_weekdays(rows, kind)
     name = (name or "").strip() or None
     changes = []
     for row in rows:
@@ -577,6 +578,21 @@ def set_days(first: date, last: date, kind: DayKind, name: str | None, reason: s
                  details={"reason": reason, "changes": changes})
     _bump(calendar=True)
     return rows
+
+
+def _check_kind_fits_weekdays(rows: list[WorkCalendarDay], kind: DayKind) -> None:
+    """Kinds name the official categories: a worked weekend day is a make-up working day, a
+    weekday off is a holiday. Holidays may include weekend days (春节 spans a weekend)."""
+    from flask_babel import gettext as _
+
+    weekend = [r.day.weekday() >= 5 for r in rows]
+    if kind == DayKind.NORMAL and any(weekend):
+        raise ValidationFailed(_("A Saturday or Sunday that is worked is a make-up working "
+                                 "day, not a normal working day."))
+    if kind == DayKind.MAKEUP_WORKDAY and not all(weekend):
+        raise ValidationFailed(_("Only a Saturday or Sunday can be a make-up working day."))
+    if kind == DayKind.WEEKEND and not all(weekend):
+        raise ValidationFailed(_("A weekday that is not worked is a public holiday."))
 
 
 def year_days(year: int) -> dict[date, WorkCalendarDay]:

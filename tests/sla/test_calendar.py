@@ -235,3 +235,16 @@ def test_fixed_offset_arithmetic_agrees_with_the_time_zone_database(calendar):
         expected_day = calendar.working_day_after(local_day, 2)
         deadline = calendar.add_working_days(start, 2)
         assert deadline == datetime.combine(expected_day, time(23, 59, 59), tzinfo=LOCAL_TZ)
+
+
+def test_every_start_of_2023_to_2025_agrees_with_the_official_package():
+    """The package's own ``find_workday`` applies the same rule (a start on a day off counts
+    from the next working day); the two must agree on every date of three years."""
+    import chinese_calendar
+
+    full = build_calendar(*range(2022, 2027))
+    day = date(2023, 1, 1)
+    while day <= date(2025, 12, 31):
+        for n in (0, 1, 5):
+            assert full.working_day_after(day, n) == chinese_calendar.find_workday(n, day), (day, n)
+        day += timedelta(days=1)

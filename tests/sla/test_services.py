@@ -111,6 +111,22 @@ class TestAdminEdits:
                               admin)
         assert services.year_days(2026)[date(2026, 3, 9)].kind == DayKind.NORMAL
 
+    @pytest.mark.parametrize(("first", "last", "kind"), [
+        (date(2026, 3, 7), date(2026, 3, 7), DayKind.NORMAL),          # a Saturday
+        (date(2026, 3, 9), date(2026, 3, 9), DayKind.MAKEUP_WORKDAY),  # a Monday
+        (date(2026, 3, 9), date(2026, 3, 9), DayKind.WEEKEND),
+        (date(2026, 3, 6), date(2026, 3, 9), DayKind.NORMAL),          # Fri–Mon
+    ])
+    def test_a_kind_that_does_not_fit_the_weekday_is_refused(self, make, first, last, kind):
+        with pytest.raises(ValidationFailed):
+            services.set_days(first, last, kind, None, "x", make.user(Role.ADMIN))
+        assert _audits("calendar.day_change") == []
+
+    def test_a_holiday_may_span_a_weekend(self, make):
+        rows = services.set_days(date(2026, 3, 6), date(2026, 3, 9), DayKind.HOLIDAY, "测试",
+                                 "x", make.user(Role.ADMIN))
+        assert [r.kind for r in rows] == [DayKind.HOLIDAY] * 4
+
     def test_days_of_an_unconfigured_year_cannot_be_edited(self, make):
         with pytest.raises(ValidationFailed):
             services.set_days(date(2027, 2, 8), date(2027, 2, 8), DayKind.HOLIDAY, None, "x",
