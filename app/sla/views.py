@@ -108,7 +108,7 @@ def calendar_edit():
                               form.reason.data, current_user)
         except ValidationFailed as error:
             db.session.rollback()
-            form.reason.errors.append(str(error))
+            form.kind.errors.append(str(error))
         else:
             db.session.commit()
             flash(_("Calendar updated: %(first)s – %(last)s.", first=first.isoformat(),

@@ -246,3 +246,13 @@ def test_the_handlers_are_registered_for_the_whole_application(app):
     handlers = app.error_handler_spec[None][None]
     assert CalendarNotConfigured in handlers
     assert services.PolicyNotConfigured in handlers
+
+
+def test_a_worked_saturday_entered_as_normal_is_refused_next_to_the_kind(client, make, login_as):
+    login_as(make.user(Role.ADMIN))
+    response = post_form(client, "/admin/calendar/days",
+                         {"first_day": "2026-03-07", "kind": "normal", "reason": "调休"},
+                         token_from="/admin/calendar/days")
+    assert response.status_code == 200
+    assert "is a make-up working day" in response.get_data(as_text=True)
+    assert db_day(date(2026, 3, 7)).kind == DayKind.WEEKEND
