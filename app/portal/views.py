@@ -481,6 +481,17 @@ def reject_registration(registration_id: int):
                            reject_form=form, labels=REGISTRATION_STATUS_LABELS), 400
 
 
+@bp.route("/portal/invite")
+@require_permission(P.FIRM_ACCOUNT_APPROVE)
+def invite_lookup():
+    """Find the registry firm by its USCC, then invite one of its contacts."""
+    firm = services.registry_firm(request.args.get("uscc", ""))
+    if firm is None or firm.is_archived:
+        flash(_("No active registry firm has this unified social credit code."), "warning")
+        return redirect(url_for("portal.registrations"))
+    return redirect(url_for("portal.invite", firm_id=firm.id))
+
+
 @bp.route("/portal/firms/<int:firm_id>/invite", methods=["GET", "POST"])
 @require_permission(P.FIRM_ACCOUNT_APPROVE)
 def invite(firm_id: int):

@@ -228,3 +228,11 @@ def test_a_firm_with_an_accepted_legacy_code_can_still_send(client, login_as, ma
     data["csrf_token"] = csrf_token(client, "/portal/requests/new")
     assert client.post("/portal/requests/new", data=data).status_code == 302
     assert tickets_of(firm)[0].requester_uscc == "91350100M0001TGQXM"
+
+
+def test_the_invitation_starts_from_the_firm_code(client, login_as, cast):
+    login_as(cast.dispatcher)
+    found = client.get(f"/portal/invite?uscc={cast.firm_a.uscc.lower()}")
+    assert found.headers["Location"].endswith(f"/portal/firms/{cast.firm_a.id}/invite")
+    missing = client.get("/portal/invite?uscc=91310110666007217T")
+    assert missing.headers["Location"].endswith("/portal/registrations")
