@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import g, has_app_context
+from flask_babel import gettext as _
 
 from app.core import audit
 from app.core.clock import now_utc, today_local
@@ -310,8 +311,6 @@ MAX_VALUES = {WD: Decimal(250), WM: Decimal(60 * 24 * 30), NM: Decimal(60 * 24 *
 
 def validate_limit(step: SlaStep, limit: Limit) -> str | None:
     """Why a limit is unacceptable for a step, or ``None``."""
-    from flask_babel import gettext as _
-
     if limit.unit not in ALLOWED_UNITS[step]:
         return _("This unit cannot be used for this step.")
     if limit.value < 0 or limit.value > MAX_VALUES[limit.unit]:
@@ -372,8 +371,6 @@ class SettingsData:
 
 def update_settings(data: SettingsData, actor) -> SlaSettings:
     """Change office hours or extension rules (validated, audited)."""
-    from flask_babel import gettext as _
-
     if not (data.morning_start < data.morning_end <= data.afternoon_start < data.afternoon_end):
         raise ValidationFailed(_("Office periods must be in order: morning start, morning end, "
                                  "afternoon start, afternoon end."))
@@ -525,8 +522,6 @@ def add_year(year: int, actor) -> SeedResult:
     The weekday rule is only a start — the admin must then enter the holidays and 调休 days
     of the State Council's notice; the admin page says so.
     """
-    from flask_babel import gettext as _
-
     if not 2000 <= year <= 2100:
         raise ValidationFailed(_("Enter a year between 2000 and 2100."))
     if db.session.scalar(sa.select(sa.func.count()).where(
@@ -547,8 +542,6 @@ def add_year(year: int, actor) -> SeedResult:
 def set_days(first: date, last: date, kind: DayKind, name: str | None, reason: str,
              actor) -> list[WorkCalendarDay]:
     """Change a day, or a range of days, with a mandatory reason (audited day by day)."""
-    from flask_babel import gettext as _
-
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("Give the reason for the change."))
@@ -583,8 +576,6 @@ def set_days(first: date, last: date, kind: DayKind, name: str | None, reason: s
 def _check_kind_fits_weekdays(rows: list[WorkCalendarDay], kind: DayKind) -> None:
     """Kinds name the official categories: a worked weekend day is a make-up working day, a
     weekday off is a holiday. Holidays may include weekend days (春节 spans a weekend)."""
-    from flask_babel import gettext as _
-
     weekend = [r.day.weekday() >= 5 for r in rows]
     if kind == DayKind.NORMAL and any(weekend):
         raise ValidationFailed(_("A Saturday or Sunday that is worked is a make-up working "
