@@ -155,7 +155,8 @@ def _visit_form(firm: Firm, visit: Visit | None = None) -> VisitForm:
         Campaign.ends_on >= date(today.year - 1, 1, 1)).order_by(Campaign.starts_on.desc())).all()
     form.campaign_id.choices = options([(0, _("— none —"))] + [(c.id, c.name) for c in campaigns])
     categories = [(0, _("— choose —"))] + [(c.id, c.name) for c in _categories()]
-    if request.method == "POST" and "add_issue" in request.form:
+    if (request.method == "POST" and "add_issue" in request.form
+            and len(form.issues) < form.issues.max_entries):
         form.issues.append_entry()
     for entry in form.issues:
         entry.form.category_id.choices = options(categories)

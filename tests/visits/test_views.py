@@ -148,3 +148,16 @@ def test_ticket_page_links_back_to_the_visit_for_staff_only(client, login_as, cr
     login_as(crew.firm_user)
     response = client.get(f"/tickets/{ticket.reference}")
     assert f"/visits/{visit.id}" not in response.get_data(as_text=True)
+
+
+def test_adding_issue_rows_stops_at_the_limit_without_an_error(client, login_as, crew):
+    login_as(crew.handler)
+    path = f"/visits/new/{crew.firm.id}"
+    data = _form(crew, add_issue="1")
+    for n in range(2, 30):
+        data[f"issues-{n}-description"] = f"问题{n}"
+        data[f"issues-{n}-category_id"] = 0
+    data["csrf_token"] = csrf_token(client, path)
+    response = client.post(path, data=data)
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).count('data-testid="issue-row"') == 30
