@@ -103,6 +103,44 @@ def time_pages(app, repeats: int) -> list[tuple]:
     return results
 
 
+def explain_pages(app) -> list[tuple[str, float, float]]:
+    """(label, sum of PostgreSQL execution times in ms, slowest statement ms) per page.
+
+    Each statement a page sends is run again under ``EXPLAIN (ANALYZE)``: the server's own
+    execution time, without the time spent waiting for a CPU or for the network.
+    """
+    statements: list[tuple[str, object]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    results = []
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.username == "dispatcher"))
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        for label, path in PAGES:
+            with client.session_transaction() as session:
+                session["seen_at"] = clock.now_utc().timestamp()
+            statements.clear()
+            event.listen(db.engine, "before_cursor_execute", capture)
+            client.get(path)
+            event.remove(db.engine, "before_cursor_execute", capture)
+            times = []
+            with db.engine.connect() as conn:
+                cursor = conn.connection.driver_connection.cursor()
+                for statement, parameters in statements:
+                    for _ in range(3):  # two warm-up runs, then the measured one
+                        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
+                    plan = cursor.fetchone()[0][0]
+                    times.append(plan["Execution Time"] + plan["Planning Time"])
+            results.append((label, sum(times), max(times)))
+    return results
+
+
 def write_import_file(path: str, rows: int, serial_start: int) -> float:
     """An XLSX file of ``rows`` new firms (write-only mode); returns its size in MB."""
     rng = random.Random(rows)
@@ -162,6 +200,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--explain", action="store_true",
+                        help="also report PostgreSQL's own execution time per page")
     args = parser.parse_args()
     app = create_app("development", {"RATELIMIT_ENABLED": False})
     with app.app_context():
@@ -173,6 +213,10 @@ def main() -> None:
     for label, median, p90, cpu, sql, queries in time_pages(app, args.repeats):
         print(f"{label:<32} {median:>10.1f} {p90:>8.1f} {cpu:>7.1f} {sql:>7.1f} {queries:>8}")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
+    if args.explain:
+        print(f"{'page':<32} {'server ms (sum)':>16} {'slowest':>8}")
+        for label, total, slowest in explain_pages(app):
+            print(f"{label:<32} {total:>16.1f} {slowest:>8.1f}")
     if args.skip_import:
         return
     with tempfile.TemporaryDirectory() as folder:
