@@ -20,11 +20,20 @@ def _ticket_labels():
         SLA_STATUS_STYLES,
         URGENCY_LABELS,
     )
-    from app.tickets.models.enums import CHANNEL_LABELS, STATUS_LABELS
-    from app.tickets.workflow import EVENT_LABELS
+    from app.tickets.models.enums import (
+        CHANNEL_LABELS,
+        EXTENSION_STATUS_LABELS,
+        RETURN_STATUS_LABELS,
+        STATUS_LABELS,
+        SUPERVISION_STATUS_LABELS,
+    )
+    from app.tickets.workflow import EVENT_LABELS, PUBLIC_REASONS
 
     return {"status_labels": STATUS_LABELS, "event_labels": EVENT_LABELS,
-            "channel_labels": CHANNEL_LABELS,
+            "public_reasons": PUBLIC_REASONS,
+            "channel_labels": CHANNEL_LABELS, "extension_labels": EXTENSION_STATUS_LABELS,
+            "return_labels": RETURN_STATUS_LABELS,
+            "supervision_labels": SUPERVISION_STATUS_LABELS,
             "sla_labels": SLA_STATUS_LABELS, "sla_styles": SLA_STATUS_STYLES,
             "mode_labels": SERVICE_MODE_LABELS, "demand_labels": DEMAND_TYPE_LABELS,
             "urgency_labels": URGENCY_LABELS}

@@ -21,6 +21,7 @@ from app.tickets.models import (
     TicketEvent,
     TicketStatus,
 )
+from app.tickets.workflow import PUBLIC_EVENTS
 
 
 def visibility_clause(user) -> sa.ColumnElement[bool]:
@@ -62,9 +63,12 @@ def get_visible_by_reference(user, reference: str) -> Ticket | None:
 
 
 def timeline(ticket: Ticket, include_internal: bool) -> list[Comment | TicketEvent]:
-    """Events and comments of a ticket in time order; firms see public comments only."""
-    events = db.session.scalars(sa.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-                                .order_by(TicketEvent.at, TicketEvent.id)).all()
+    """Events and comments in time order; firms see public comments and the public events
+    only (the template also hides the reasons of internal steps from them)."""
+    events_query = sa.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+    if not include_internal:
+        events_query = events_query.where(TicketEvent.action.in_(sorted(PUBLIC_EVENTS)))
+    events = db.session.scalars(events_query.order_by(TicketEvent.at, TicketEvent.id)).all()
     comments_query = sa.select(Comment).where(Comment.ticket_id == ticket.id)
     if not include_internal:
         comments_query = comments_query.where(Comment.visibility == "public")
@@ -134,8 +138,20 @@ def deadline_rows(ticket: Ticket, now) -> list[dict]:
             status = SlaStatus.OVERDUE
         else:
             status = ticket.sla_status if ticket.due_at == due else SlaStatus.ON_TRACK
-        rows.append({"label": label, "due_at": due, "done_at": done, "status": status})
+        rows.append({"label": label, "due_at": due, "done_at": done, "status": status,
+                     "days_left": _days_left(ticket, due, now) if done is None else None})
     return rows
+
+
+def _days_left(ticket: Ticket, due, now) -> float | None:
+    """Working days left (negative once late), for the countdown; None without a calendar."""
+    from app.sla.calendar import CalendarNotConfigured
+    from app.tickets import deadlines
+
+    try:
+        return round(deadlines.for_ticket(ticket).working_days_left(now, due), 1)
+    except CalendarNotConfigured:
+        return None
 
 
 def active_categories() -> sa.Select:
@@ -158,3 +174,16 @@ def find_firm(text: str):
         return firm
     matches = db.session.scalars(live.where(Firm.name == text).limit(2)).all()
     return matches[0] if len(matches) == 1 else None
+
+
+def side_requests(ticket: Ticket) -> dict[str, list]:
+    """Extension and return requests and supervision orders of a ticket, newest first."""
+    from app.tickets.models import ExtensionRequest, ReturnRequest, SupervisionOrder
+
+    def rows(model, column):
+        return db.session.scalars(sa.select(model).where(model.ticket_id == ticket.id)
+                                  .order_by(column.desc())).all()
+
+    return {"extensions": rows(ExtensionRequest, ExtensionRequest.requested_at),
+            "returns": rows(ReturnRequest, ReturnRequest.requested_at),
+            "orders": rows(SupervisionOrder, SupervisionOrder.created_at)}

@@ -68,6 +68,7 @@ def _render(ticket: Ticket, form: ActionForm, open_action: str | None = None, st
         actions=services.allowed_actions(ticket, current_user), dialog_fields=DIALOG_FIELDS,
         timeline=queries.timeline(ticket, include_internal=staff), open_action=open_action,
         sla_rows=queries.deadline_rows(ticket, now_utc()),
+        requests=queries.side_requests(ticket) if staff else {},
     ), status
 
 

@@ -123,6 +123,15 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
 )}
 
 
+#: Events a requesting firm sees on its ticket's timeline; the rest is the services' own work.
+PUBLIC_EVENTS = frozenset({
+    "create", "answer_directly", "reject_intake", "merge", "dispatch", "acknowledge", "suspend",
+    "resume", "approve_extension", "approve_reply", "rate", "record_follow_up", "reopen",
+    "final_reply", "withdraw", "reopen_closed", "supply_info",
+})
+#: Of those, the events whose reason is written for the requester.
+PUBLIC_REASONS = frozenset({"reject_intake", "withdraw"})
+
 #: How each kind of event reads on the timeline.
 EVENT_LABELS = {"create": _l("Created"), **{name: a.label for name, a in ACTIONS.items()}}
 

@@ -114,3 +114,35 @@ def test_firm_user_does_not_see_internal_comments(ticket_in, cast, login_as):
     page = login_as(cast.firm_user).get(f"/tickets/{ticket.reference}").get_data(as_text=True)
     assert "已联系贵司" in page and "内部备注" not in page
     assert cast.firm_user.role == Role.FIRM_USER
+
+
+def test_ticket_page_lists_the_extension_awaiting_the_supervisor(ticket_in, cast, login_as):
+    from app.tickets.services import transition
+
+    ticket = ticket_in(S.IN_PROGRESS)
+    transition(ticket, "request_extension", cast.handler, days=3, reason="需现场核查环评")
+    transition(ticket, "endorse_extension", cast.lead)
+    db.session.commit()
+    page = login_as(cast.supervisor).get(f"/tickets/{ticket.reference}").get_data(as_text=True)
+    assert 'data-testid="requests"' in page and "需现场核查环评" in page
+    assert 'data-action="approve_extension"' in page
+    firm_page = login_as(cast.firm_user).get(f"/tickets/{ticket.reference}")
+    assert "需现场核查环评" not in firm_page.get_data(as_text=True)
+
+
+def test_deadlines_show_working_days_left(ticket_in, cast, login_as, frozen_clock):
+    ticket = ticket_in(S.IN_PROGRESS)  # dispatched Monday 2026-03-02 10:00, due end of 03-09
+    page = login_as(cast.handler).get(f"/tickets/{ticket.reference}").get_data(as_text=True)
+    assert 'data-testid="deadlines"' in page
+    assert "5.6" in page  # 14 h of Monday plus five whole working days
+
+
+def test_firm_sees_the_reply_only_once_approved(ticket_in, cast, login_as):
+    from app.tickets.services import transition
+
+    ticket = ticket_in(S.REPLIED)
+    client = login_as(cast.firm_user)
+    assert "已协调人社局" not in client.get(f"/tickets/{ticket.reference}").get_data(as_text=True)
+    transition(ticket, "approve_reply", cast.dispatcher)
+    db.session.commit()
+    assert "已协调人社局" in client.get(f"/tickets/{ticket.reference}").get_data(as_text=True)
