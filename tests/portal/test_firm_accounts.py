@@ -236,3 +236,29 @@ def test_the_invitation_starts_from_the_firm_code(client, login_as, cast):
     assert found.headers["Location"].endswith(f"/portal/firms/{cast.firm_a.id}/invite")
     missing = client.get("/portal/invite?uscc=91310110666007217T")
     assert missing.headers["Location"].endswith("/portal/registrations")
+
+
+MARKUP = '<script>alert("x")</script><b>粗</b>'
+
+
+def test_markup_is_escaped_on_the_firm_and_rectification_pages(client, login_as, cast):
+    from app.ratings import services as ratings
+
+    login_as(cast.user_a)
+    data = request_data(title=MARKUP, description=MARKUP, contact_name=MARKUP[:60])
+    data["csrf_token"] = csrf_token(client, "/portal/requests/new")
+    client.post("/portal/requests/new", data=data)
+    ticket = tickets_of(cast.firm_a)[0]
+    walk(ticket, cast, S.FOLLOW_UP)
+    ratings.rate_online(ticket, cast.user_a, 1, MARKUP)
+    db.session.commit()
+    pages = [client.get("/portal/tickets"), client.get(f"/portal/tickets/{ticket.reference}")]
+    login_as(cast.supervisor)
+    row = ratings.rectification_of(ticket)
+    pages += [client.get("/ratings/rectifications"),
+              client.get(f"/ratings/rectifications/{row.id}")]
+    for page in pages:
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200, page.request.path
+        assert "<script>alert" not in html and "<b>粗</b>" not in html, page.request.path
+        assert "&lt;script&gt;" in html or "&lt;b&gt;" in html, page.request.path
