@@ -48,7 +48,14 @@ from app.core.clock import to_local
 from app.core.permissions import Permission
 from app.extensions import db
 from app.reports.periods import Period, local_midnight
-from app.reports.sql import clamp_at_zero, local_date, local_day_number, workday_index
+from app.reports.sql import (
+    clamp_at_zero,
+    local_date,
+    local_day_number,
+    workday_arrays,
+    workday_index,
+)
+from app.sla.services import load_calendar
 from app.tickets.models import (
     Category,
     ExtensionRequest,
@@ -220,25 +227,45 @@ def _acknowledge(ctx: Context, with_area: bool) -> sa.Select:
                         Ticket.dispatched_at, a=_flag(on_time), with_area=with_area)
 
 
-def _paused_working_days(calendar: sa.CTE):
+def _paused_working_days(wi):
     """Working days a ticket spent suspended since its current dispatch: Σ wi(end) − Σ wi(start)
-    over the pauses (every pause of a replied ticket has ended)."""
+    over the pauses (every pause of a replied ticket has ended). ``wi(event)`` gives the
+    working-day index of an event's date and the joins it needs."""
     event = sa.orm.aliased(TicketEvent)
-    signed = sa.case((event.from_status == S.SUSPENDED, calendar.c.wi), else_=-calendar.c.wi)
-    total = (sa.select(sa.func.coalesce(sa.func.sum(signed), 0))
-             .select_from(event).join(calendar, calendar.c.day == local_date(event.at))
-             .where(event.ticket_id == Ticket.id, event.at >= Ticket.dispatched_at,
-                    sa.or_(event.from_status == S.SUSPENDED, event.to_status == S.SUSPENDED))
-             .scalar_subquery())
+    index, joins = wi(event.at)
+    signed = sa.case((event.from_status == S.SUSPENDED, index), else_=-index)
+    total = sa.select(sa.func.coalesce(sa.func.sum(signed), 0)).select_from(event)
+    for target, on in joins:
+        total = total.join(target, on)
+    total = total.where(event.ticket_id == Ticket.id, event.at >= Ticket.dispatched_at,
+                        sa.or_(event.from_status == S.SUSPENDED,
+                               event.to_status == S.SUSPENDED)).scalar_subquery()
     return sa.case((Ticket.paused_seconds > 0, total), else_=0)
 
 
+def _is_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 def handling_working_days():
-    """(expression, joins) of the handling time in working days of a replied ticket."""
+    """(expression, joins) of the handling time in working days of a replied ticket.
+
+    On PostgreSQL the working-day index is an array indexed by day number (no join, so no
+    nested loop over a hundred thousand tickets); elsewhere a join to the index CTE.
+    """
+    if _is_postgresql():
+        arrays = workday_arrays(load_calendar())
+        start = arrays.wi(Ticket.dispatched_at) + 1 - arrays.is_workday(Ticket.dispatched_at)
+        paused = _paused_working_days(lambda at: (arrays.wi(at), []))
+        return sa.func.greatest(arrays.wi(Ticket.replied_at) - start - paused, 0), []
     dispatched, replied = workday_index("wi_dispatched"), workday_index("wi_replied")
-    paused_index = workday_index("wi_paused")
+
+    def wi(at):
+        calendar = workday_index("wi_paused")
+        return calendar.c.wi, [(calendar, calendar.c.day == local_date(at))]
+
     start = dispatched.c.wi + sa.case((dispatched.c.is_workday, 0), else_=1)
-    days = clamp_at_zero(replied.c.wi - start - _paused_working_days(paused_index))
+    days = clamp_at_zero(replied.c.wi - start - _paused_working_days(wi))
     joins = [(dispatched, dispatched.c.day == local_date(Ticket.dispatched_at)),
              (replied, replied.c.day == local_date(Ticket.replied_at))]
     return days, joins

@@ -80,3 +80,55 @@ def workday_index(name: str) -> sa.Alias:
 def clamp_at_zero(expression):
     """``max(0, x)`` on both engines."""
     return sa.case((expression < 0, 0), else_=expression)
+
+
+class WorkdayArrays:
+    """The working-day index as two PostgreSQL array literals, for lookups without a join.
+
+    Joining a hundred thousand tickets to the calendar on a computed local date makes the
+    planner choose nested loops; indexing an array by the day number is a constant-time
+    expression instead. Built from the cached :class:`~app.sla.calendar.WorkCalendar`.
+    """
+
+    def __init__(self, calendar):
+        from datetime import date, timedelta
+
+        years = calendar.years
+        self.first = date(min(years), 1, 1) if years else date(1970, 1, 1)
+        last = date(max(years), 12, 31) if years else self.first
+        running, index, workdays = 0, [], []
+        day = self.first
+        while day <= last:
+            worked = calendar.is_workday(day)
+            running += 1 if worked else 0
+            index.append(running)
+            workdays.append(1 if worked else 0)
+            day += timedelta(days=1)
+        self.index_sql = "ARRAY[" + ",".join(map(str, index)) + "]::int[]"
+        self.workday_sql = "ARRAY[" + ",".join(map(str, workdays)) + "]::int[]"
+        self.first_number = (self.first - date(1970, 1, 1)).days
+
+    def _lookup(self, array_sql: str, moment):
+        position = local_day_number(moment) - self.first_number + 1
+        return sa.type_coerce(sa.literal_column(f"({array_sql})"),
+                              sa.ARRAY(sa.Integer))[position]
+
+    def wi(self, moment):
+        """Working days on or before the local date of ``moment``."""
+        return self._lookup(self.index_sql, moment)
+
+    def is_workday(self, moment):
+        """1 when the local date of ``moment`` is a working day, else 0."""
+        return self._lookup(self.workday_sql, moment)
+
+
+_arrays_cache: dict[int, WorkdayArrays] = {}
+
+
+def workday_arrays(calendar) -> WorkdayArrays:
+    """The arrays of a calendar object (built once per cached calendar)."""
+    key = id(calendar)
+    if key not in _arrays_cache:
+        _arrays_cache.clear()
+        _arrays_cache[key] = WorkdayArrays(calendar)
+    return _arrays_cache[key]

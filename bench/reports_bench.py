@@ -1,0 +1,172 @@
+"""Measure the report pages against gunicorn on a seeded PostgreSQL database.
+
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/ruyi_bench \\
+        python bench/reports_bench.py --month 2026-10 --requests 40
+
+Starts gunicorn (2 workers, the app of ``bench/reports_wsgi.py``), signs in as the seeded
+supervisor, then for each page sends sequential keep-alive requests and reports the median and
+95th percentile latency — on localhost that is the server time. The bare page of the same
+server gives the framework's ceiling. With ``wrk`` installed it also runs a 10-second load per
+page (2 threads, 4 connections) for throughput. Finally it exports one drill-down of about
+100,000 rows as XLSX and records the worker's peak resident memory (VmHWM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from bench.reports_seed import PASSWORD, SUPERVISOR  # noqa: E402
+
+
+class Client:
+    """A keep-alive HTTP client with a cookie jar of one session."""
+
+    def __init__(self, port: int):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: dict | None = None):
+        headers = {"Accept-Language": "zh-CN"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        data = None
+        if body is not None:
+            data = urllib.parse.urlencode(body)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.connection.request(method, path, body=data, headers=headers)
+        response = self.connection.getresponse()
+        payload = response.read()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name] = rest.split(";")[0]
+        return response.status, payload, response.headers
+
+    def sign_in(self) -> None:
+        _status, page, _headers = self.request("GET", "/auth/login")
+        token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page).group(1).decode()
+        status, _page, _headers = self.request("POST", "/auth/login", {
+            "csrf_token": token, "username": SUPERVISOR, "password": PASSWORD})
+        if status not in (302, 303):
+            raise SystemExit(f"sign-in failed: {status}")
+
+
+def measure(client: Client, path: str, count: int) -> dict:
+    client.request("GET", path)  # warm the worker's caches
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        status, _payload, _headers = client.request("GET", path)
+        times.append((time.perf_counter() - started) * 1000)
+        if status != 200:
+            raise SystemExit(f"{path}: HTTP {status}")
+    times.sort()
+    return {"median": statistics.median(times), "p95": times[int(len(times) * 0.95) - 1]}
+
+
+def wrk(port: int, path: str, cookie: str) -> str | None:
+    executable = shutil.which("wrk")
+    if not executable:
+        return None
+    result = subprocess.run(  # noqa: S603 - fixed arguments, local server
+        [executable, "-t2", "-c4", "-d10s", "-H", f"Cookie: {cookie}",
+         f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=False)
+    match = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
+    latency = re.search(r"Latency\s+(\S+)", result.stdout)
+    return f"{match.group(1)} req/s, mean latency {latency.group(1)}" if match else None
+
+
+def worker_pids(master: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(master)],  # noqa: S603, S607
+                         capture_output=True, text=True, check=False).stdout
+    return [int(p) for p in out.split()]
+
+
+def peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=5107)
+    parser.add_argument("--month", default="2026-10")
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--export-days", type=int, default=69,
+                        help="custom period length whose received tickets are exported")
+    args = parser.parse_args()
+    env = {**os.environ, "RUYI_ENV": "development", "RATELIMIT_ENABLED": "false",
+           "LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen(  # noqa: S603 - our own gunicorn
+        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-w", "2",
+         "--no-control-socket", "--timeout", "600", "-b", f"127.0.0.1:{args.port}",
+         "bench.reports_wsgi:app"], cwd=ROOT, env=env)
+    try:
+        time.sleep(4)
+        client = Client(args.port)
+        client.sign_in()
+        month = f"period=month&start={args.month}-01"
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(os.environ["DATABASE_URL"])
+        with engine.connect() as conn:
+            unit = conn.scalar(sa.text("SELECT min(id) FROM units WHERE code LIKE 'BU%'"))
+        drill = "/reports/tickets?"
+        pages = {
+            "bare Flask page (ceiling)": "/bench/bare",
+            "month dashboard (by unit)": f"/reports/?{month}",
+            "month dashboard (by handler)": f"/reports/?by=handler&{month}",
+            "drill: overdue now, one unit": f"{drill}fact=open&subset=a&by=unit&key={unit}",
+            "drill: handled late, one unit":
+                f"{drill}fact=handling&subset=not_a&by=unit&key={unit}&{month}",
+            "drill: handled on time, all": f"{drill}fact=handling&subset=a&{month}",
+            "drill: acknowledged late, all": f"{drill}fact=acknowledge&subset=not_a&{month}",
+            "drill: received, all": f"{drill}fact=intake&subset=all&{month}",
+            "drill: return requests, all": f"{drill}fact=return&subset=all&{month}",
+            "drill: extensions, all": f"{drill}fact=extension&subset=all&{month}",
+            "drill: bad ratings, all": f"{drill}fact=rating&subset=b&{month}",
+        }
+        cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+        print("| page | median ms | p95 ms | wrk (2 threads, 4 connections, 10 s) |")
+        print("|---|---:|---:|---|")
+        for name, path in pages.items():
+            result = measure(client, path, args.requests)
+            load = wrk(args.port, path, cookie) or "–"
+            print(f"| {name} | {result['median']:.1f} | {result['p95']:.1f} | {load} |",
+                  flush=True)
+        start = f"{args.month}-01"
+        from datetime import date, timedelta
+
+        end = (date.fromisoformat(start) + timedelta(days=args.export_days - 1)).isoformat()
+        path = (f"/reports/export/tickets.xlsx?fact=intake&subset=all&period=custom"
+                f"&start={start}&end={end}")
+        before = {pid: peak_rss_mb(pid) for pid in worker_pids(server.pid)}
+        started = time.perf_counter()
+        status, payload, headers = client.request("GET", path)
+        seconds = time.perf_counter() - started
+        after = {pid: peak_rss_mb(pid) for pid in worker_pids(server.pid)}
+        print(f"\nXLSX export: HTTP {status}, {headers.get('X-Row-Count')} rows, "
+              f"{len(payload) / 1e6:.1f} MB in {seconds:.1f} s; worker peak RSS before "
+              f"{max(before.values()):.0f} MB, after {max(after.values()):.0f} MB")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
