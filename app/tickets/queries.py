@@ -132,6 +132,10 @@ def deadline_rows(ticket: Ticket, now) -> list[dict]:
         if due is None:
             continue
         done = getattr(ticket, done_column) if done_column else None
+        if done_column is None:  # a window closes; it is not a step to be met
+            rows.append({"label": label, "due_at": due, "done_at": None, "days_left": None,
+                         "status": None})
+            continue
         if done is not None:
             status = SlaStatus.MET if done <= due else SlaStatus.MISSED
         elif now > due:

@@ -430,10 +430,6 @@ def _acknowledge(step: Step) -> None:
 
 def _request_return(step: Step) -> None:
     t = step.ticket
-    if t.return_window_ends_at is not None and step.now > t.return_window_ends_at:
-        raise InvalidTransition(_("The return window closed on %(at)s; the unit must handle "
-                                  "this ticket (首办负责).",
-                                  at=to_local(t.return_window_ends_at).strftime("%Y-%m-%d %H:%M")))
     suggested = step.data["suggested_unit"]
     if not isinstance(suggested, Unit) or suggested.id == t.lead_unit_id:
         raise ValidationFailed(_("Suggest another unit that should handle the ticket."))
@@ -873,6 +869,26 @@ def _no_open_extension(ticket: Ticket) -> str | None:
     return None
 
 
+def _return_window_open(ticket: Ticket) -> str | None:
+    ends = ticket.return_window_ends_at
+    if ends is not None and now_utc() > ends:
+        return _("The return window closed on %(at)s; the unit must handle this ticket "
+                 "(首办负责).", at=_local_text(ends))
+    return None
+
+
+def _extension_possible(ticket: Ticket) -> str | None:
+    blocked = _no_open_extension(ticket)
+    if blocked or ticket.handle_due_at is None:
+        return blocked
+    sla = deadlines.for_ticket(ticket)
+    lead = sla.settings.extension_request_lead_days
+    if sla.working_days_left(now_utc(), ticket.handle_due_at) < lead:
+        return _("An extension must be requested at least %(n)d working day(s) before the "
+                 "deadline.", n=lead)
+    return None
+
+
 def _needs_signed_final_reply(ticket: Ticket) -> str | None:
     if ticket.final_reply_signed_at is None:
         return _("The unit lead must sign a final reply first.")
@@ -884,7 +900,8 @@ def _not_rated(ticket: Ticket) -> str | None:
 
 
 _PRECONDITIONS: dict[str, Callable[[Ticket], str | None]] = {
-    "request_extension": _no_open_extension,
+    "request_return": _return_window_open,
+    "request_extension": _extension_possible,
     "endorse_extension": _needs_open_extension(ExtensionStatus.AWAITING_ENDORSEMENT),
     "decline_extension": _needs_open_extension(ExtensionStatus.AWAITING_ENDORSEMENT),
     "approve_extension": _needs_open_extension(ExtensionStatus.AWAITING_DECISION),

@@ -21,7 +21,12 @@ from app.tickets.models import (
     TicketStatus,
     Urgency,
 )
-from app.tickets.services import InvalidTransition, supply_information, transition
+from app.tickets.services import (
+    InvalidTransition,
+    allowed_actions,
+    supply_information,
+    transition,
+)
 
 S = TicketStatus
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -166,6 +171,7 @@ def test_rejected_return_keeps_the_clock_of_the_original_dispatch(make, cast):
 def test_return_after_the_window_is_refused(make, cast):
     ticket = dispatched(make, cast, (2026, 3, 2, 10, 0))
     at(2026, 3, 4, 9, 0)
+    assert "request_return" not in {a.name for a in allowed_actions(ticket, cast.handler)}
     with pytest.raises(InvalidTransition):
         transition(ticket, "request_return", cast.handler, reason="x", legal_basis="y",
                    suggested_unit=cast.other_unit)
@@ -226,6 +232,7 @@ def test_extensions_total_at_most_ten_working_days(make, cast):
 def test_extension_must_be_asked_a_working_day_before_the_deadline(make, cast):
     ticket = in_progress(make, cast)  # due end of Monday 03-09
     at(2026, 3, 9, 9, 0)
+    assert "request_extension" not in {a.name for a in allowed_actions(ticket, cast.handler)}
     with pytest.raises(InvalidTransition):
         transition(ticket, "request_extension", cast.handler, days=2, reason="x")
     assert ticket.extension_count == 0
