@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
 from app.firms import importer
+from app.firms.models import Firm
 
 firms_cli = AppGroup("firms", help="Firms registry.")
 
@@ -58,3 +60,17 @@ def template_command(path: str) -> None:
     with open(path, "wb") as handle:
         handle.write(importer.template_workbook())
     click.echo(f"Template written to {path}")
+
+
+@firms_cli.command("reindex")
+def reindex_command() -> None:
+    """Recompute every firm's search key (after upgrading the conversion tables, for example)."""
+    ids = list(db.session.scalars(sa.select(Firm.id).order_by(Firm.id)))
+    with click.progressbar(length=len(ids), label="Firms") as bar:
+        for start in range(0, len(ids), importer.CHUNK):
+            batch = ids[start:start + importer.CHUNK]
+            importer.refresh_search_keys(batch)
+            db.session.flush()
+            bar.update(len(batch))
+    db.session.commit()
+    click.echo(f"Search keys recomputed for {len(ids)} firms.")

@@ -410,7 +410,7 @@ class _Writer:
             contact_id = update.pop("b_id")
             db.session.execute(contact_table.update().where(contact_table.c.id == contact_id)
                                .values(**update))
-        self._refresh_search_keys([u["b_id"] for u in firm_updates])
+        refresh_search_keys([u["b_id"] for u in firm_updates])
 
     @staticmethod
     def _contact_change(values, firm_id, contacts, inserts, updates) -> bool:
@@ -427,24 +427,25 @@ class _Writer:
             updates.append({**diff, "b_id": old["id"]})
         return bool(diff)
 
-    @staticmethod
-    def _refresh_search_keys(firm_ids: list[int]) -> None:
-        if not firm_ids:
-            return
-        table = Firm.__table__
-        extra: dict[int, list[str]] = {i: [] for i in firm_ids}
-        for firm_id, name in db.session.execute(sa.select(
-                FirmNameChange.firm_id, FirmNameChange.old_name).where(
-                FirmNameChange.firm_id.in_(firm_ids))):
-            extra[firm_id].append(name)
-        for firm_id, name in db.session.execute(sa.select(Contact.firm_id, Contact.name).where(
-                Contact.firm_id.in_(firm_ids))):
-            extra[firm_id].append(name)
-        for row in db.session.execute(sa.select(table.c.id, table.c.name, table.c.uscc,
-                                                table.c.english_name).where(
-                table.c.id.in_(firm_ids))):
-            db.session.execute(table.update().where(table.c.id == row.id).values(
-                search_key=search_key(row.name, row.uscc, row.english_name, extra[row.id])))
+
+def refresh_search_keys(firm_ids: list[int]) -> None:
+    """Recompute the search keys of these firms from their names, history and contacts."""
+    if not firm_ids:
+        return
+    table = Firm.__table__
+    extra: dict[int, list[str]] = {i: [] for i in firm_ids}
+    for firm_id, name in db.session.execute(sa.select(
+            FirmNameChange.firm_id, FirmNameChange.old_name).where(
+            FirmNameChange.firm_id.in_(firm_ids))):
+        extra[firm_id].append(name)
+    for firm_id, name in db.session.execute(sa.select(Contact.firm_id, Contact.name).where(
+            Contact.firm_id.in_(firm_ids))):
+        extra[firm_id].append(name)
+    for row in db.session.execute(sa.select(table.c.id, table.c.name, table.c.uscc,
+                                            table.c.english_name).where(
+            table.c.id.in_(firm_ids))):
+        db.session.execute(table.update().where(table.c.id == row.id).values(
+            search_key=search_key(row.name, row.uscc, row.english_name, extra[row.id])))
 
 
 def bulk_insert(table: sa.Table, rows: list[dict]) -> None:

@@ -260,3 +260,13 @@ def test_template_has_the_import_headers_and_a_valid_example(client, make, login
     sheet = load_workbook(path).active
     assert [c.value for c in sheet[1]] == HEADER
     assert run(path, dry_run=True).created == 1
+
+
+def test_reindex_recomputes_stale_search_keys(app, make):
+    firm = make.firm(name="昆山鼎鑫电子有限公司")
+    make.contact(firm, name="王伟")
+    _db.session.execute(sa.update(Firm).values(search_key="stale"))
+    result = app.test_cli_runner().invoke(args=["firms", "reindex"])
+    assert result.exit_code == 0, result.output
+    key = _db.session.scalar(sa.select(Firm.search_key).where(Firm.id == firm.id))
+    assert " 鼎鑫 " in key and "王伟" in key and "stale" not in key
