@@ -553,14 +553,22 @@ def evaluate(figure: Figure, tallies: dict[Fact, Tally]) -> Value:
     return Value(figure, count / denominator if denominator else None, count, denominator)
 
 
+#: Buckets of handling time in working days: (label, lowest, highest or None).
+HANDLING_BUCKETS = (("0", 0, 0), ("1", 1, 1), ("2", 2, 2), ("3", 3, 3), ("4", 4, 4),
+                    ("5", 5, 5), ("6–10", 6, 10), ("11–15", 11, 15), ("> 15", 16, None))
+
+
 @dataclass
 class Breakdown:
-    """Tallies per fact for every group of a dimension, the totals, and the previous period."""
+    """Tallies per fact for every group of a dimension, the totals, and the previous period;
+    per week of the period and per handling-time bucket too (the charts), from the same rows."""
 
     by: Dimension
     groups: dict[int | None, dict[Fact, Tally]]
     totals: dict[Fact, Tally]
     previous: dict[Fact, Tally]
+    weeks: dict[tuple[Fact, int], Tally] = field(default_factory=dict)
+    buckets: dict[int, int] = field(default_factory=dict)
 
     def values(self, tallies: dict[Fact, Tally]) -> list[Value]:
         return [evaluate(figure, tallies) for figure in FIGURES]
@@ -571,8 +579,15 @@ def _labelled(fact: Fact, label: str, ctx: Context, with_area: bool):
     return sa.select(sa.literal(label).label("fact"), *rows.c)
 
 
+def _bucket(value):
+    return sa.case(*[(value <= high, index) for index, (_label, _low, high)
+                     in enumerate(HANDLING_BUCKETS) if high is not None],
+                   else_=len(HANDLING_BUCKETS) - 1)
+
+
 def breakdown(ctx: Context, by: Dimension = Dimension.UNIT) -> Breakdown:
-    """Every fact of the period and of the previous period, summed per group, in ONE query."""
+    """Every fact of the period and of the previous period, summed per group, per week of the
+    period and per handling-time bucket, in ONE query."""
     with_area = by == Dimension.AREA
     previous = Context(ctx.period.previous(), ctx.now, ctx.due_soon_until, ctx.scope)
     parts = [_labelled(f, f.value, ctx, with_area) for f in Fact]
@@ -580,20 +595,30 @@ def breakdown(ctx: Context, by: Dimension = Dimension.UNIT) -> Breakdown:
               for f in Fact if f not in SNAPSHOT_FACTS]
     rows = sa.union_all(*parts).subquery()
     key = _dimension_column(rows, by)
-    statement = (sa.select(rows.c.fact, key, sa.func.count(), sa.func.sum(rows.c.a),
+    start_number = (ctx.period.start - date(1970, 1, 1)).days
+    week = (local_day_number(rows.c.at) - start_number) // 7
+    bucket = sa.case((rows.c.v.is_(None), None), else_=_bucket(rows.c.v))
+    statement = (sa.select(rows.c.fact, key, week, bucket, sa.func.count(), sa.func.sum(rows.c.a),
                            sa.func.sum(rows.c.b), sa.func.sum(rows.c.v), sa.func.count(rows.c.v))
-                 .group_by(rows.c.fact, key))
-    groups: dict[int | None, dict[Fact, Tally]] = defaultdict(dict)
-    totals: dict[Fact, Tally] = defaultdict(Tally)
-    prior: dict[Fact, Tally] = defaultdict(Tally)
-    for label, group, n, a, b, v_sum, v_count in db.session.execute(statement):
+                 .group_by(rows.c.fact, key, week, bucket))
+    data = Breakdown(by, defaultdict(dict), defaultdict(Tally), defaultdict(Tally),
+                     defaultdict(Tally), defaultdict(int))
+    for label, group, week_index, bucket_index, n, a, b, v_sum, v_count in db.session.execute(
+            statement):
         tally = Tally(int(n), int(a or 0), int(b or 0), float(v_sum or 0), int(v_count or 0))
         if label.startswith("prev:"):
-            prior[Fact(label[5:])].add(tally)
+            data.previous[Fact(label[5:])].add(tally)
             continue
-        groups[group][Fact(label)] = tally
-        totals[Fact(label)].add(tally)
-    return Breakdown(by, dict(groups), dict(totals), dict(prior))
+        fact = Fact(label)
+        data.groups[group].setdefault(fact, Tally()).add(tally)
+        data.totals[fact].add(tally)
+        if fact not in SNAPSHOT_FACTS and week_index is not None:
+            data.weeks[(fact, int(week_index))].add(tally)
+        if fact == Fact.HANDLING and bucket_index is not None:
+            data.buckets[int(bucket_index)] += int(n)
+    data.groups, data.totals, data.previous = (dict(data.groups), dict(data.totals),
+                                               dict(data.previous))
+    return data
 
 
 # -- drill-down --------------------------------------------------------------------------------
@@ -626,42 +651,22 @@ def drill_tickets(rows, fact: Fact) -> sa.Select:
 # -- charts ------------------------------------------------------------------------------------
 
 
-def weekly(ctx: Context) -> list[dict]:
+def weekly(ctx: Context, data: Breakdown | None = None) -> list[dict]:
     """Per 7-day slice of the period: tickets received, handled and handled on time."""
-    start_number = (ctx.period.start - date(1970, 1, 1)).days
-    parts = [_labelled(Fact.INTAKE, "intake", ctx, False),
-             _labelled(Fact.HANDLING, "handling", ctx, False)]
-    rows = sa.union_all(*parts).subquery()
-    week = (local_day_number(rows.c.at) - start_number) // 7
-    statement = (sa.select(rows.c.fact, week.label("week"), sa.func.count(),
-                           sa.func.sum(rows.c.a)).group_by(rows.c.fact, week))
-    slices = ctx.period.weeks()
-    result = [{"period": s, "received": 0, "handled": 0, "on_time": 0} for s in slices]
-    for label, index, n, a in db.session.execute(statement):
-        if index is None or not 0 <= int(index) < len(result):
-            continue
-        slot = result[int(index)]
-        if label == "intake":
-            slot["received"] = int(n)
-        else:
-            slot["handled"], slot["on_time"] = int(n), int(a or 0)
+    data = data or breakdown(ctx)
+    result = []
+    for index, slice_ in enumerate(ctx.period.weeks()):
+        received = data.weeks.get((Fact.INTAKE, index), Tally())
+        handled = data.weeks.get((Fact.HANDLING, index), Tally())
+        result.append({"period": slice_, "received": received.n, "handled": handled.n,
+                       "on_time": handled.a})
     return result
 
 
-#: Buckets of handling time in working days: (label, lowest, highest or None).
-HANDLING_BUCKETS = (("0", 0, 0), ("1", 1, 1), ("2", 2, 2), ("3", 3, 3), ("4", 4, 4),
-                    ("5", 5, 5), ("6–10", 6, 10), ("11–15", 11, 15), ("> 15", 16, None))
-
-
-def handling_distribution(ctx: Context) -> list[tuple[str, int]]:
+def handling_distribution(ctx: Context, data: Breakdown | None = None) -> list[tuple[str, int]]:
     """How many tickets replied in the period took each number of working days."""
-    rows = drill_rows(Fact.HANDLING, Subset.MEASURED, ctx)
-    bucket = sa.case(*[(rows.c.v <= high, index) for index, (_l_, _low, high)
-                       in enumerate(HANDLING_BUCKETS) if high is not None],
-                     else_=len(HANDLING_BUCKETS) - 1)
-    counts = dict(db.session.execute(
-        sa.select(bucket, sa.func.count()).group_by(bucket)).all())
-    return [(label, int(counts.get(index, 0)))
+    data = data or breakdown(ctx)
+    return [(label, data.buckets.get(index, 0))
             for index, (label, _low, _high) in enumerate(HANDLING_BUCKETS)]
 
 

@@ -105,9 +105,9 @@ def _dimension() -> Dimension:
         abort(404)
 
 
-def _dashboard_charts(ctx: Context, rows) -> dict:
-    weeks = queries.weekly(ctx)
-    distribution = queries.handling_distribution(ctx)
+def _dashboard_charts(ctx: Context, rows, data) -> dict:
+    weeks = queries.weekly(ctx, data)
+    distribution = queries.handling_distribution(ctx, data)
     handled = FIGURES_BY_KEY["handled_on_time"]
     index = FIGURES.index(handled)
     week_bars = [charts.Bar(w["period"].start.strftime("%m-%d"), w["received"],
@@ -143,7 +143,7 @@ def dashboard():
         rectifications=queries.open_rectifications(scope), coverage=queries.visit_coverage(ctx),
         due_soon=_most_urgent(ctx, Subset.B), ctx=ctx, by=by, error=error, rows=rows,
         totals=tables.total_row(data), previous=tables.previous_row(data),
-        period_args=ctx.period.query_args(), scope=scope, **_dashboard_charts(ctx, rows))
+        period_args=ctx.period.query_args(), scope=scope, **_dashboard_charts(ctx, rows, data))
 
 
 def _most_urgent(ctx: Context, subset: Subset, limit: int = 10) -> list:
