@@ -234,7 +234,8 @@ def test_a_deadline_in_an_unentered_year_gives_a_clear_page_not_a_500(app, make,
     from app.sla.calendar import CalendarNotConfigured
     from app.sla.views import calendar_not_configured
 
-    with app.test_request_context("/tickets/1/dispatch", method="POST"):
+    with app.test_request_context("/tickets/1/dispatch", method="POST",
+                                  headers={"Accept-Language": "en"}):
         body, status = calendar_not_configured(CalendarNotConfigured(2027))
     assert status == 503
     assert "no days for 2027" in body and "Nothing was saved" in body
