@@ -538,18 +538,24 @@ def _flush_chunk(chunk, writer, report, progress) -> None:
 
 
 def _dry_run_counts(chunk, report) -> None:
+    """Count what a real run would do, with the same comparisons, without writing."""
     codes = [values["uscc"] for _n, _c, values in chunk]
     existing = _existing(codes)
     taken = _names_taken([values["name"] for _n, _c, values in chunk], codes)
+    contacts = _primary_contacts([old["id"] for old in existing.values()])
     for row_number, cells, values in chunk:
+        old = existing.get(values["uscc"])
         if values["name"] in taken:
             report.rejected.append(RowError(row_number, cells, _(
                 "Another registered firm (%(code)s) already has this name.",
                 code=taken[values["name"]])))
-        elif values["uscc"] in existing:
+        elif old is None:
+            report.created += 1
+        elif any(_differs(old[c], values[c]) for c in FIRM_COLUMNS) or \
+                _Writer._contact_change(values, old["id"], contacts, [], []):
             report.updated += 1
         else:
-            report.created += 1
+            report.unchanged += 1
 
 
 # --- reports and template ----------------------------------------------------------------------

@@ -193,6 +193,8 @@ def test_reimporting_the_same_file_changes_nothing(app, tmp_path):
     before = _db.session.execute(sa.select(Firm.id, Firm.updated_at, Firm.search_key)
                                  .order_by(Firm.id)).all()
     contacts = _db.session.scalar(sa.select(sa.func.count(Contact.id)))
+    dry = run(path, dry_run=True)
+    assert (dry.created, dry.updated, dry.unchanged) == (0, 0, 5)
     second = run(path)
     assert (second.created, second.updated, second.unchanged) == (0, 0, 5)
     _db.session.expire_all()
@@ -203,8 +205,11 @@ def test_reimporting_the_same_file_changes_nothing(app, tmp_path):
 
 def test_reimport_updates_existing_firms_by_uscc_and_keeps_the_old_name(app, tmp_path):
     run(write_csv(tmp_path / "a.csv", [row(1)]))
-    report = run(write_csv(tmp_path / "b.csv", [row(1, name="昆山改名电子有限公司",
-                                                     contact_name="新联系人")]))
+    renamed = write_csv(tmp_path / "b.csv", [row(1, name="昆山改名电子有限公司",
+                                                  contact_name="新联系人")])
+    dry = run(renamed, dry_run=True)
+    assert (dry.created, dry.updated, dry.unchanged) == (0, 1, 0)
+    report = run(renamed)
     assert (report.created, report.updated) == (0, 1)
     firm = _db.session.scalar(sa.select(Firm))
     _db.session.refresh(firm)
