@@ -107,6 +107,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5107)
     parser.add_argument("--month", default="2026-10")
     parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--quick", action="store_true",
+                        help="latency only: no wrk load and no export")
     parser.add_argument("--export-days", type=int, default=69,
                         help="custom period length whose received tickets are exported")
     args = parser.parse_args()
@@ -146,9 +148,11 @@ def main() -> None:
         print("|---|---:|---:|---|")
         for name, path in pages.items():
             result = measure(client, path, args.requests)
-            load = wrk(args.port, path, cookie) or "–"
+            load = "–" if args.quick else (wrk(args.port, path, cookie) or "–")
             print(f"| {name} | {result['median']:.1f} | {result['p95']:.1f} | {load} |",
                   flush=True)
+        if args.quick:
+            return
         start = f"{args.month}-01"
         from datetime import date, timedelta
 
