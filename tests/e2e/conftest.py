@@ -68,7 +68,12 @@ def live_app(tmp_path_factory):
     path = tmp_path_factory.mktemp("e2e") / "ruyi-e2e.db"
     application = create_app("testing", {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-        "RATELIMIT_ENABLED": False,
+        # Limits stay on (the limiter is process-wide: switching it off here would switch it
+        # off for every later test) but are raised: all journeys come from one address.
+        "RATELIMIT_LOGIN": "1000 per minute",
+        "PORTAL_SUBMIT_LIMIT": "1000 per minute",
+        "PORTAL_LOOKUP_LIMIT": "1000 per minute",
+        "PORTAL_LOOKUP_REFERENCE_LIMIT": "1000 per minute",
     })
     with application.app_context():
         upgrade()
