@@ -1,6 +1,6 @@
 """Bulk import of firms from XLSX or CSV (``flask firms import`` and the upload page).
 
-The file is read as a stream (openpyxl read-only mode, or the csv module), validated row by
+The file is read as a stream (:mod:`app.firms.xlsx_reader`, or the csv module), validated row by
 row and written in chunks inside ONE transaction that the caller commits — or rolls back for a
 dry run or a refused file, so a bad file never leaves half an import behind. Rows are matched
 to existing firms by USCC, so importing the same file twice changes nothing the second time.
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 
 from app.auth.models import User
 from app.core import audit
@@ -40,6 +40,7 @@ from app.firms.models import (
 from app.firms.search import search_key
 from app.firms.services import FieldError, parse_industry, sections
 from app.firms.uscc import USCC_PROBLEM_MESSAGES
+from app.firms.xlsx_reader import FirstSheet, UnreadableWorkbook
 
 CHUNK = 1000
 
@@ -149,17 +150,26 @@ def _clean_cell(value) -> str:
     return str(value).strip()
 
 
-def _xlsx_rows(path: str) -> tuple[Iterator[list[str]], int | None, Callable[[], None]]:
+def _xlsx_rows(path: str) -> tuple[Iterator[list[str]], Callable[[], int | None],
+                                   Callable[[], None]]:
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a broken archive
+        sheet = FirstSheet(path)
+    except UnreadableWorkbook as error:
         raise ImportRefused(_("The workbook cannot be read: it may be damaged.")) from error
-    sheet = workbook.worksheets[0]
-    rows = ([_clean_cell(v) for v in row] for row in sheet.iter_rows(values_only=True))
-    return rows, sheet.max_row, workbook.close
+    return _refusing_damage(sheet), lambda: sheet.max_row, sheet.close
 
 
-def _csv_rows(path: str) -> tuple[Iterator[list[str]], int | None, Callable[[], None]]:
+def _refusing_damage(sheet: FirstSheet) -> Iterator[list[str]]:
+    """The sheet's rows as cleaned text; damage found part-way refuses the whole file."""
+    try:
+        for row in sheet.rows():
+            yield [_clean_cell(v) for v in row]
+    except UnreadableWorkbook as error:
+        raise ImportRefused(_("The workbook cannot be read: it may be damaged.")) from error
+
+
+def _csv_rows(path: str) -> tuple[Iterator[list[str]], Callable[[], int | None],
+                                  Callable[[], None]]:
     encoding = "utf-8-sig"
     try:
         with open(path, encoding=encoding) as probe:
@@ -173,7 +183,7 @@ def _csv_rows(path: str) -> tuple[Iterator[list[str]], int | None, Callable[[], 
             raise ImportRefused(_("The CSV file is neither UTF-8 nor GB18030 text.")) from error
     handle = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed by the caller
     rows = ([cell.strip() for cell in row] for row in csv.reader(handle))
-    return rows, lines, handle.close
+    return rows, lambda: lines, handle.close
 
 
 def _header_map(header: list[str]) -> dict[str, int]:
@@ -483,13 +493,14 @@ def run_import(path: str, filename: str, actor: User | None, *, dry_run: bool, m
     or when :class:`ImportRefused` is raised (wrong type, size, headers, or no data rows).
     """
     kind = _check_file(path, filename, max_bytes)
-    rows, total, close = _xlsx_rows(path) if kind == "xlsx" else _csv_rows(path)
+    rows, row_count, close = _xlsx_rows(path) if kind == "xlsx" else _csv_rows(path)
     try:
         header = next(rows, None)
         if not header or not any(header):
             raise ImportRefused(_("The file is empty."))
         columns = _header_map(header)
         if on_total:
+            total = row_count()  # known once the header row has been read
             on_total(total - 1 if total else None)
         report = ImportReport(filename=os.path.basename(filename), dry_run=dry_run,
                               headers=list(header))
