@@ -86,6 +86,7 @@ CAPITAL_ORIGIN_WORDS = {
 }
 YES = {"是", "y", "yes", "true", "1", "√"}
 NO = {"否", "n", "no", "false", "0", ""}
+YES_OR_NO = YES | NO
 
 
 class ImportRefused(DomainError):
@@ -225,6 +226,7 @@ class _Context:
     commissioners: dict[str, int | None]
     seen_uscc: dict[str, int] = field(default_factory=dict)
     seen_name: dict[str, str] = field(default_factory=dict)
+    industries: dict[str, tuple[str, str] | FieldError] = field(default_factory=dict)
 
 
 def _context() -> _Context:
@@ -239,6 +241,19 @@ def _commissioner_id(username: str, ctx: _Context) -> int | None:
         user = db.session.scalar(sa.select(User).where(User.username == key))
         ctx.commissioners[key] = user.id if user is not None and can_be_commissioner(user) else None
     return ctx.commissioners[key]
+
+
+def _industry(raw: str, ctx: _Context) -> tuple[str, str]:
+    """parse_industry, once per distinct spelling: a file repeats a few hundred codes."""
+    if raw not in ctx.industries:
+        try:
+            ctx.industries[raw] = parse_industry(raw, ctx.sections)
+        except FieldError as error:
+            ctx.industries[raw] = error
+    known = ctx.industries[raw]
+    if isinstance(known, FieldError):
+        raise FieldError(known.field, str(known))
+    return known
 
 
 def _choice(text: str, words: dict, enum_cls, default=None):
@@ -264,7 +279,7 @@ def _validate_row(cells: dict[str, str], ctx: _Context) -> dict:
     area_id = ctx.areas.get(cells["area"])
     if area_id is None:
         raise FieldError("area", _("Unknown area %(name)s.", name=cells["area"]))
-    industry_code, section = parse_industry(cells["industry"], ctx.sections)
+    industry_code, section = _industry(cells["industry"], ctx)
     legal_form = _choice(cells.get("legal_form", ""), LEGAL_FORM_WORDS, LegalForm,
                          LegalForm.OTHER)
     if legal_form is None:
@@ -278,7 +293,7 @@ def _validate_row(cells: dict[str, str], ctx: _Context) -> dict:
     if employees and not employees.isdigit():
         raise FieldError("employees", _("Employees must be a whole number."))
     key_text = cells.get("is_key_firm", "").lower()
-    if key_text not in YES | NO:
+    if key_text not in YES_OR_NO:
         raise FieldError("is_key_firm", _("Key firm must be 是 or 否 (yes or no)."))
     commissioner_id = None
     if cells.get("commissioner"):
