@@ -200,6 +200,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--skip-pages", action="store_true",
+                        help="only the imports (the database needs no seeded firms or users)")
     parser.add_argument("--explain", action="store_true",
                         help="also report PostgreSQL's own execution time per page")
     args = parser.parse_args()
@@ -208,6 +210,14 @@ def main() -> None:
         firms = db.session.execute(sa.text("SELECT count(*) FROM firms")).scalar()
         print(f"Database: {db.engine.url.render_as_string(hide_password=True)}; {firms} firms")
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    if not args.skip_pages:
+        print_pages(app, args)
+    if args.skip_import:
+        return
+    print_imports(args)
+
+
+def print_pages(app, args) -> None:
     print(f"{'page':<32} {'median ms':>10} {'p90 ms':>8} {'CPU ms':>7} {'SQL ms':>7} "
           f"{'queries':>8}")
     for label, median, p90, cpu, sql, queries in time_pages(app, args.repeats):
@@ -217,8 +227,9 @@ def main() -> None:
         print(f"{'page':<32} {'server ms (sum)':>16} {'slowest':>8}")
         for label, total, slowest in explain_pages(app):
             print(f"{label:<32} {total:>16.1f} {slowest:>8.1f}")
-    if args.skip_import:
-        return
+
+
+def print_imports(args) -> None:
     with tempfile.TemporaryDirectory() as folder:
         small, large = os.path.join(folder, "small.xlsx"), os.path.join(folder, "large.xlsx")
         sizes = (write_import_file(small, args.rows // 10, 1),
