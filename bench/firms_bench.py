@@ -177,14 +177,20 @@ def _add_dimension(path: str, ref: str) -> None:
 
 
 def run_import(path: str, extra: list[str]) -> tuple[float, float, float, str]:
-    """Wall seconds, the child's CPU seconds and peak RSS in MB, and its summary line."""
+    """Wall seconds, the child's CPU seconds and peak RSS in MB, and its summary line.
+
+    The peak is the child's own high-water mark (``VmHWM``): ``ru_maxrss`` would also count
+    this parent's memory, which the child inherits across fork and exec on Linux.
+    """
     env = dict(os.environ, FLASK_APP="wsgi.py", LOG_LEVEL="WARNING",
                FIRM_IMPORT_MAX_BYTES=str(200 * 1024 * 1024))
     code = ("import resource, sys; from flask.cli import main; sys.argv=['flask', 'firms', "
             f"'import', {path!r}, *{extra!r}]\n"
             "try:\n    main()\nfinally:\n"
             "    usage = resource.getrusage(resource.RUSAGE_SELF)\n"
-            "    print('PEAK_RSS_KB', usage.ru_maxrss, usage.ru_utime + usage.ru_stime)")
+            "    peak = next(line.split()[1] for line in open('/proc/self/status')\n"
+            "                if line.startswith('VmHWM'))\n"
+            "    print('PEAK_RSS_KB', peak, usage.ru_utime + usage.ru_stime)")
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code], env=env,  # noqa: S603 - our own code
                           capture_output=True, text=True)
