@@ -67,6 +67,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
 
     PAGE_SIZE = _env_int("PAGE_SIZE", 25)
+    #: Largest request body accepted (all files of one form together); larger gets a 413 page.
+    MAX_CONTENT_LENGTH = _env_int("MAX_REQUEST_BYTES", 50 * 1024 * 1024)
     # Public portal (DOMAIN §8): per-IP limits on the request form and the status lookup.
     PORTAL_SUBMIT_LIMIT = os.environ.get("PORTAL_SUBMIT_LIMIT", "5 per minute;50 per day")
     PORTAL_LOOKUP_LIMIT = os.environ.get("PORTAL_LOOKUP_LIMIT", "10 per minute;100 per day")

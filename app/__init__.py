@@ -81,13 +81,8 @@ def register_blueprints(app: Flask) -> None:
     from app.tickets import bp as tickets_bp
     from app.visits import bp as visits_bp
 
-    for blueprint in (visits_bp, projects_bp):
-        app.register_blueprint(blueprint)
-    for blueprint in (portal_bp, ratings_bp):
-        app.register_blueprint(blueprint)
-    app.register_blueprint(reports_bp)
-    for blueprint in (main_bp, auth_bp, admin_bp, audit_bp, firms_bp, tickets_bp,
-                      sla_bp):
+    for blueprint in (main_bp, auth_bp, admin_bp, audit_bp, firms_bp, sla_bp, tickets_bp,
+                      portal_bp, ratings_bp, visits_bp, projects_bp, reports_bp):
         app.register_blueprint(blueprint)
 
 
@@ -136,7 +131,7 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    """``flask users``, ``flask demo``."""
+    """``flask users``, ``demo``, ``firms``, ``calendar``, ``sla``, ``reports``."""
     from app.auth.cli import users_cli
     from app.demo.cli import demo_cli
     from app.firms.cli import firms_cli

@@ -72,3 +72,14 @@ def test_unexpected_error_gives_the_500_page_and_rolls_back(app, client):
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
         body, code = render_error(500)
     assert code == 500 and "Nothing was saved" in body
+
+
+def test_oversized_request_gets_the_413_page(app, client):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    try:
+        response = client.post("/auth/login", data={"username": "x" * 4096})
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = limit
+    assert response.status_code == 413
+    assert "File too large" in response.get_data(as_text=True)
