@@ -102,7 +102,6 @@ def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
     from flask_login import current_user
 
-    from app.auth.forms import LanguageForm
     from app.auth.models import UNIT_KIND_LABELS
     from app.core.clock import now_utc
     from app.core.i18n import LANGUAGE_NAMES, html_lang
@@ -119,7 +118,6 @@ def register_template_helpers(app: Flask) -> None:
             "current_locale": locale,
             "page_lang": html_lang(locale),
             "lang_tag": html_lang,
-            "language_form": LanguageForm(),
             "role_labels": ROLE_LABELS,
             "unit_kind_labels": UNIT_KIND_LABELS,
             "permissions": Permission,
