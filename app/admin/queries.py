@@ -6,21 +6,14 @@ import sqlalchemy as sa
 
 from app.auth.models import Unit, User
 from app.core.clock import now_utc
-
-
-def like_pattern(text: str) -> str:
-    """A LIKE pattern matching ``text`` anywhere, with wildcards in the input escaped."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+from app.core.search import contains
 
 
 def users_query(q: str = "", role: str = "", unit: str = "", status: str = "") -> sa.Select:
     """Users matching the filters, by username."""
     stmt = sa.select(User).order_by(User.username)
     if q.strip():
-        pattern = like_pattern(q.strip())
-        stmt = stmt.where(sa.or_(User.username.ilike(pattern, escape="\\"),
-                                 User.display_name.ilike(pattern, escape="\\")))
+        stmt = stmt.where(contains(q.strip(), User.username, User.display_name))
     if role:
         stmt = stmt.where(User.role == role)
     if unit.isdigit():
@@ -38,9 +31,7 @@ def units_query(q: str = "", status: str = "") -> sa.Select:
     """Units matching the filters, by code."""
     stmt = sa.select(Unit).order_by(Unit.kind, Unit.code)
     if q.strip():
-        pattern = like_pattern(q.strip())
-        stmt = stmt.where(sa.or_(Unit.name.ilike(pattern, escape="\\"),
-                                 Unit.code.ilike(pattern, escape="\\")))
+        stmt = stmt.where(contains(q.strip(), Unit.name, Unit.code))
     if status == "active":
         stmt = stmt.where(Unit.is_active.is_(True))
     elif status == "inactive":

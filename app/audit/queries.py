@@ -6,9 +6,9 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from app.admin.queries import like_pattern
 from app.core.audit import AuditEvent
 from app.core.clock import LOCAL_TZ
+from app.core.search import like_pattern
 
 
 def local_day_start(day: date) -> datetime:

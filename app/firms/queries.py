@@ -7,9 +7,9 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from app.admin.queries import like_pattern
 from app.auth.models import User
 from app.core.permissions import UNIT_ROLES
+from app.core.search import like_pattern
 from app.firms.models import Area, CapitalOrigin, Firm, FirmTag, Industry, TagKind
 from app.firms.search import is_short_han, normalise_query
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.core.forms import options
+from app.core.search import contains
 from app.extensions import db
 from app.firms.models import Firm
 from app.portal import services
@@ -171,8 +172,7 @@ def firm_tickets(user, q: str = "", status: str = "") -> sa.Select:
     """The firm's tickets, newest first."""
     statement = sa.select(Ticket).where(_firm_clause(user))
     if q:
-        like = f"%{q.strip()}%"
-        statement = statement.where(sa.or_(Ticket.reference.ilike(like), Ticket.title.ilike(like)))
+        statement = statement.where(contains(q.strip(), Ticket.reference, Ticket.title))
     if status in set(TicketStatus):
         statement = statement.where(Ticket.status == status)
     return statement.order_by(Ticket.submitted_at.desc(), Ticket.id.desc())
@@ -190,11 +190,9 @@ def registrations(q: str = "", status: str = "") -> sa.Select:
     """Account requests, oldest pending first."""
     statement = sa.select(FirmRegistration)
     if q:
-        like = f"%{q.strip()}%"
-        statement = statement.where(sa.or_(FirmRegistration.firm_name.ilike(like),
-                                           FirmRegistration.uscc.ilike(like),
-                                           FirmRegistration.contact_name.ilike(like),
-                                           FirmRegistration.mobile.ilike(like)))
+        statement = statement.where(contains(q.strip(), FirmRegistration.firm_name,
+                                             FirmRegistration.uscc, FirmRegistration.contact_name,
+                                             FirmRegistration.mobile))
     if status:
         statement = statement.where(FirmRegistration.status == status)
     return statement.order_by(FirmRegistration.status != "pending",
@@ -210,7 +208,7 @@ def firm_choices(row: FirmRegistration):
     """Registry firms to link: the one with the request's USCC first, then name matches."""
     matches = db.session.scalars(sa.select(Firm).where(
         Firm.archived_at.is_(None),
-        sa.or_(Firm.uscc == row.uscc, Firm.name.ilike(f"%{row.firm_name[:20]}%")))
+        sa.or_(Firm.uscc == row.uscc, contains(row.firm_name[:20], Firm.name)))
         .order_by(Firm.uscc != row.uscc, Firm.name).limit(50)).all()
     return options([("", _l("Choose…")),
                     *[(str(f.id), f"{f.name} ({f.uscc})") for f in matches]])
@@ -220,9 +218,7 @@ def snippets(q: str = "", status: str = "active") -> sa.Select:
     """Snippets by title, most used first."""
     statement = sa.select(AnswerSnippet)
     if q:
-        like = f"%{q.strip()}%"
-        statement = statement.where(sa.or_(AnswerSnippet.title.ilike(like),
-                                           AnswerSnippet.body.ilike(like)))
+        statement = statement.where(contains(q.strip(), AnswerSnippet.title, AnswerSnippet.body))
     if status != "all":
         statement = statement.where(AnswerSnippet.is_active.is_(status != "archived"))
     return statement.order_by(AnswerSnippet.used_count.desc(), AnswerSnippet.title)
@@ -256,7 +252,6 @@ def intake_queue(q: str = "") -> sa.Select:
     """Submitted tickets, the earliest intake deadline first."""
     statement = sa.select(Ticket).where(Ticket.status == S.SUBMITTED)
     if q:
-        like = f"%{q.strip()}%"
-        statement = statement.where(sa.or_(Ticket.reference.ilike(like), Ticket.title.ilike(like),
-                                           Ticket.requester_firm_name.ilike(like)))
+        statement = statement.where(contains(q.strip(), Ticket.reference, Ticket.title,
+                                             Ticket.requester_firm_name))
     return statement.order_by(Ticket.intake_due_at, Ticket.id)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.core.permissions import Permission
+from app.core.search import contains
 from app.extensions import db
 from app.sla.enums import SlaStatus
 from app.tickets.models import (
@@ -89,9 +90,8 @@ def queue(user, name: str, now, q: str = "", status: str = "", sla_status: str =
         "overdue": lambda s: s.where(Ticket.due_at < now),
     }.get(name, lambda s: s)(statement)
     if q.strip():
-        term = f"%{q.strip()}%"
-        statement = statement.where(sa.or_(Ticket.reference.ilike(term), Ticket.title.ilike(term),
-                                           Ticket.description.ilike(term)))
+        statement = statement.where(contains(q.strip(), Ticket.reference, Ticket.title,
+                                             Ticket.description))
     if status in set(TicketStatus):
         statement = statement.where(Ticket.status == status)
     if sla_status == SlaStatus.OVERDUE:

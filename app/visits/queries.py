@@ -11,10 +11,10 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from app.admin.queries import like_pattern
 from app.auth.models import Unit, User
 from app.core.clock import LOCAL_TZ
 from app.core.permissions import Permission
+from app.core.search import like_pattern
 from app.firms.models import Area, Firm
 from app.firms.search import normalise_query
 from app.tickets.models import Ticket
