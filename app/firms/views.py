@@ -48,6 +48,7 @@ from app.firms.models import (
     FirmTag,
     LegacyUscc,
 )
+from app.tickets.panels import firm_ticket_panel
 from app.visits.panels import firm_panels
 
 #: The firm list counts matches only this far ("more than 10000"): exact counts of 100,000
@@ -128,7 +129,8 @@ def _render_firm(firm: Firm, revealed: dict | None = None):
     return render_template("firms/detail.html", firm=firm, history=history, legacy=legacy,
                            industry=industry, revealed=revealed or {}, confirm=ConfirmForm(),
                            commissioner_form=commissioner_form,
-                           **firm_panels(firm, current_user))
+                           **firm_panels(firm, current_user),
+                           **firm_ticket_panel(firm, current_user))
 
 
 def _commissioner_choices():
