@@ -39,4 +39,4 @@ def _ticket_labels():
             "urgency_labels": URGENCY_LABELS}
 
 
-from app.tickets import cli, models, views  # noqa: E402,F401
+from app.tickets import catalogue_admin, cli, models, views  # noqa: E402,F401
