@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.firms import bp as firms_bp
     from app.main import bp as main_bp
+    from app.notifications import bp as notifications_bp
     from app.portal import bp as portal_bp
     from app.projects import bp as projects_bp
     from app.ratings import bp as ratings_bp
@@ -82,7 +83,8 @@ def register_blueprints(app: Flask) -> None:
     from app.visits import bp as visits_bp
 
     for blueprint in (main_bp, auth_bp, admin_bp, audit_bp, firms_bp, sla_bp, tickets_bp,
-                      portal_bp, ratings_bp, visits_bp, projects_bp, reports_bp):
+                      portal_bp, ratings_bp, visits_bp, projects_bp, reports_bp,
+                      notifications_bp):
         app.register_blueprint(blueprint)
 
 

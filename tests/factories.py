@@ -181,3 +181,18 @@ def project(firm_row=None, commissioner=None, **overrides):
                          **values)
     db.session.commit()
     return row
+
+
+# -- notifications -------------------------------------------------------------------------------
+
+
+def notification(recipient, **overrides):
+    """An unread in-app notification for ``recipient``."""
+    from app.notifications.services import add_in_app
+
+    n = next(_sequence)
+    values = {"subject": f"通知{n}", "text": "请及时处理。", "link": None}
+    values.update(overrides)
+    row = add_in_app(recipient, **values)
+    db.session.commit()
+    return row

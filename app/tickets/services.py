@@ -23,6 +23,7 @@ from app.core.clock import now_utc, to_local
 from app.core.errors import DomainError, PermissionDenied, ValidationFailed
 from app.core.permissions import Permission, Role
 from app.extensions import db
+from app.notifications.services import add_in_app, notify, notify_all
 from app.sla.enums import SlaStatus, SlaStep
 from app.tickets import deadlines
 from app.tickets.models import (
@@ -812,27 +813,35 @@ def _local_text(value: datetime | None) -> str:
     return to_local(value).strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
-def _unit_addresses(units) -> list[str]:
+def _unit_members(units) -> list[User]:
     ids = [u.id for u in units if u is not None]
     if not ids:
         return []
-    return list(db.session.scalars(sa.select(User.email).where(
-        User.unit_id.in_(ids), User.is_active.is_(True), User.email.is_not(None),
+    return list(db.session.scalars(sa.select(User).where(
+        User.unit_id.in_(ids), User.is_active.is_(True),
         User.role.in_([Role.HANDLER, Role.UNIT_LEAD]))))
 
 
+def _ticket_link(ticket: Ticket) -> str:
+    return f"/tickets/{ticket.reference}"
+
+
 def _notify_units(ticket: Ticket, units, subject: str, body: str | None) -> None:
-    mail.queue(_unit_addresses(units), subject, body or "", ticket=ticket.reference)
+    notify_all(_unit_members(units), subject, body or "", _ticket_link(ticket),
+               ticket=ticket.reference)
 
 
 def _notify_assignee(ticket: Ticket, subject: str, body: str) -> None:
-    if ticket.assignee is not None and ticket.assignee.email:
-        mail.queue(ticket.assignee.email, subject, body, ticket=ticket.reference)
+    if ticket.assignee is not None:
+        notify(ticket.assignee, subject, body, _ticket_link(ticket), ticket=ticket.reference)
     else:
         _notify_units(ticket, [ticket.lead_unit], subject, body)
 
 
 def _notify_requester(ticket: Ticket, subject: str, body: str | None) -> None:
+    firm_user = ticket.created_by
+    if firm_user is not None and firm_user.role == Role.FIRM_USER:
+        add_in_app(firm_user, subject, body or "", _ticket_link(ticket))
     address = ticket.requester_email or getattr(ticket.created_by, "email", None)
     mail.queue(address, subject, body or "", ticket=ticket.reference)
 
