@@ -77,6 +77,8 @@ class Config:
                                                    "5 per 10 minutes")
     PORTAL_UPLOAD_MAX_BYTES = _env_int("PORTAL_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
     TICKET_UPLOAD_DIR = os.environ.get("TICKET_UPLOAD_DIR")
+    #: Largest file staff may attach on the ticket page.
+    TICKET_UPLOAD_MAX_BYTES = _env_int("TICKET_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
     #: Largest firm import file accepted (XLSX or CSV), in bytes; 100,000 rows are about 8 MB.
     FIRM_IMPORT_MAX_BYTES = _env_int("FIRM_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
     #: The public transparency page (monthly figures per unit, no personal data); off = 404.

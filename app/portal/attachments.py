@@ -46,12 +46,15 @@ def storage_dir() -> str:
     return path
 
 
-def check_files(files) -> list[tuple[str, bytes, str]]:
+def check_files(files, limit_setting: str = "PORTAL_UPLOAD_MAX_BYTES"
+                ) -> list[tuple[str, bytes, str]]:
     """Read and check every non-empty upload; ``(name, content, type)`` for each.
+
+    Staff pages pass ``TICKET_UPLOAD_MAX_BYTES``: the same checks, their own size limit.
 
     :raises ValidationFailed: too many files, a file too large, or of a type not accepted.
     """
-    limit = current_app.config.get("PORTAL_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+    limit = current_app.config.get(limit_setting, 10 * 1024 * 1024)
     checked = []
     for upload in files or []:
         if upload is None or not getattr(upload, "filename", ""):
@@ -68,15 +71,17 @@ def check_files(files) -> list[tuple[str, bytes, str]]:
     return checked
 
 
-def store(ticket, checked, uploaded_by=None) -> list[Attachment]:
-    """Write checked files under random names and record them on the ticket (public)."""
+def store(ticket, checked, uploaded_by=None,
+          visibility: CommentVisibility = CommentVisibility.PUBLIC) -> list[Attachment]:
+    """Write checked files under random names and record them on the ticket (public unless
+    staff mark them internal)."""
     rows = []
     for original_name, content, content_type in checked:
         stored = secrets.token_hex(16)
         with open(os.path.join(storage_dir(), stored), "xb") as handle:
             handle.write(content)
         row = Attachment(ticket_id=ticket.id, uploaded_by_id=getattr(uploaded_by, "id", None),
-                         visibility=CommentVisibility.PUBLIC, original_name=original_name,
+                         visibility=visibility, original_name=original_name,
                          stored_name=stored, content_type=content_type,
                          size_bytes=len(content), sha256=hashlib.sha256(content).hexdigest(),
                          created_at=now_utc())

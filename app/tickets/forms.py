@@ -127,6 +127,13 @@ class CommentForm(FlaskForm):
                                                                 ("public", _l("The firm too"))]))
 
 
+class AttachmentForm(FlaskForm):
+    """A file staff attach to the ticket; the file itself is read from ``request.files``."""
+
+    visibility = SelectField(_l("Visible to"), choices=options([("internal", _l("Staff only")),
+                                                                ("public", _l("The firm too"))]))
+
+
 #: Channels a member of staff records a demand from (the web form and portal are the firm's).
 STAFF_CHANNELS = (Channel.PHONE, Channel.WALK_IN, Channel.VISIT, Channel.HOTLINE_12345)
 

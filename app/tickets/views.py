@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,11 +15,12 @@ from app.core.forms import options
 from app.core.pagination import paginate
 from app.core.permissions import Permission, require, require_permission
 from app.extensions import db
-from app.tickets import bp, queries, services
+from app.tickets import attachment_files, bp, queries, services
 from app.tickets.forms import (
     DIALOG_FIELDS,
     QUEUES,
     ActionForm,
+    AttachmentForm,
     CommentForm,
     IntakeForm,
     TicketFilterForm,
@@ -69,6 +70,8 @@ def _render(ticket: Ticket, form: ActionForm, open_action: str | None = None, st
         timeline=queries.timeline(ticket, include_internal=staff), open_action=open_action,
         sla_rows=queries.deadline_rows(ticket, now_utc()),
         requests=queries.side_requests(ticket) if staff else {},
+        attachments=attachment_files.visible(ticket, current_user),
+        attachment_form=AttachmentForm(),
     ), status
 
 
@@ -180,3 +183,35 @@ def comment(reference: str):
             db.session.commit()
             flash(_("Comment added."), "success")
     return redirect(url_for("tickets.detail", reference=reference))
+
+
+@bp.route("/<reference>/attachments", methods=["POST"])
+@require_permission(Permission.TICKET_COMMENT)
+def attach(reference: str):
+    """Attach a file: checked by content and size; a refused file leaves nothing behind."""
+    ticket = _load(reference)
+    form = AttachmentForm()
+    if form.validate_on_submit():
+        try:
+            attachment_files.attach(ticket, current_user, request.files.get("file"),
+                                    form.visibility.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("File attached."), "success")
+    return redirect(url_for("tickets.detail", reference=reference))
+
+
+@bp.route("/<reference>/attachments/<int:attachment_id>")
+@require_permission(Permission.TICKET_VIEW)
+def download(reference: str, attachment_id: int):
+    """Send one attachment the user may see, always as a download under its shown name."""
+    ticket = _load(reference)
+    row = attachment_files.get_visible(ticket, current_user, attachment_id)
+    require(row is not None)
+    attachment_files.record_download(row, current_user)
+    db.session.commit()
+    return send_file(attachment_files.path_of(row), mimetype=row.content_type,
+                     as_attachment=True, download_name=row.original_name)

@@ -1,0 +1,63 @@
+"""Files on the staff ticket page: the portal's one storage service, used with the staff limit.
+
+The checks (type by content, size, random stored name outside ``static/``) live in
+:mod:`app.portal.attachments`; this module adds who may see which file and the audit trail.
+Firm users see public files only; everyone else who may view the ticket sees all of them.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app.core import audit
+from app.core.errors import ValidationFailed
+from app.core.permissions import Permission
+from app.extensions import db
+from app.portal import attachments as storage
+from app.tickets.models import Attachment, CommentVisibility
+
+path_of = storage.path_of
+
+
+def _sees_internal(user) -> bool:
+    return user.can(Permission.TICKET_COMMENT)
+
+
+def _visible(ticket, user):
+    statement = sa.select(Attachment).where(Attachment.ticket_id == ticket.id)
+    if not _sees_internal(user):
+        statement = statement.where(Attachment.visibility == CommentVisibility.PUBLIC)
+    return statement
+
+
+def visible(ticket, user) -> list[Attachment]:
+    """The ticket's files this user may download, oldest first."""
+    return db.session.scalars(_visible(ticket, user).order_by(Attachment.id)).all()
+
+
+def get_visible(ticket, user, attachment_id: int) -> Attachment | None:
+    """One file of this ticket the user may download, or ``None``."""
+    return db.session.scalar(_visible(ticket, user).where(Attachment.id == attachment_id))
+
+
+def attach(ticket, user, upload, visibility: str) -> Attachment:
+    """Check and store one file; refused files raise before anything is written.
+
+    :raises ValidationFailed: no file, wrong type by content, or larger than the staff limit.
+    """
+    checked = storage.check_files([upload], limit_setting="TICKET_UPLOAD_MAX_BYTES")
+    if not checked:
+        raise ValidationFailed(_("Choose a file to attach."))
+    [row] = storage.store(ticket, checked, uploaded_by=user,
+                          visibility=CommentVisibility(visibility))
+    audit.record("ticket.attachment_upload", actor=user, obj=row,
+                 details={"ticket": ticket.reference, "name": row.original_name,
+                          "size": row.size_bytes, "visibility": row.visibility.value})
+    return row
+
+
+def record_download(row: Attachment, user) -> None:
+    """Every download is audited: who fetched which file of which ticket."""
+    audit.record("ticket.attachment_download", actor=user, obj=row,
+                 details={"ticket_id": row.ticket_id, "name": row.original_name})
