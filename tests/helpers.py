@@ -27,3 +27,33 @@ def sign_in(client, username: str, password: str, **kwargs):
     """Go through the real sign-in form."""
     return post_form(client, "/auth/login", {"username": username, "password": password},
                      **kwargs)
+
+
+class count_queries:  # a context manager named like the function it reads as
+    """Count the SQL statements sent while the block runs (every connection of the engine).
+
+        with count_queries() as counted:
+            client.get("/tickets/")
+        assert counted.count <= 8
+    """
+
+    def __init__(self, engine=None):
+        self.engine, self.count, self.statements = engine, 0, []
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        from app.extensions import db
+
+        self.engine = self.engine if self.engine is not None else db.engine
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+    def _count(self, _conn, _cursor, statement, *_args):
+        self.count += 1
+        self.statements.append(statement)

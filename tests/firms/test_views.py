@@ -4,13 +4,12 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from app.core.audit import AuditEvent
 from app.core.permissions import Role
 from app.extensions import db as _db
 from app.firms.models import Firm, FirmTag, TagKind
-from tests.helpers import csrf_token, post_form
+from tests.helpers import count_queries, csrf_token, post_form
 
 STAFF = [Role.HANDLER, Role.UNIT_LEAD, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN]
 EDITORS = {Role.DISPATCHER, Role.ADMIN}
@@ -173,23 +172,6 @@ def test_expired_tag_is_shown_as_expired(client, make, login_as, frozen_clock):
     assert "expired" in client.get("/firms/").get_data(as_text=True)
 
 
-class QueryCounter:
-    """Counts SQL statements sent to the database while active."""
-
-    def __init__(self, engine):
-        self.engine, self.count = engine, 0
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._count)
-
-    def _count(self, *args, **kwargs):
-        self.count += 1
-
-
 def _list_queries(client, make, how_many: int) -> int:
     handler = make.user(Role.HANDLER)
     for _ in range(how_many):
@@ -197,7 +179,7 @@ def _list_queries(client, make, how_many: int) -> int:
         make.contact(firm)
         _db.session.add(FirmTag(firm=firm, kind=TagKind.GAZELLE))
     _db.session.flush()
-    with QueryCounter(_db.session.get_bind()) as counter:
+    with count_queries() as counter:
         response = client.get("/firms/?q=昆山&sort=-created")
     assert response.status_code == 200
     return counter.count

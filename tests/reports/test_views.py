@@ -10,11 +10,11 @@ import re
 import openpyxl
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from app.core.audit import AuditEvent
 from app.core.permissions import Role
 from app.extensions import db
+from tests.helpers import count_queries
 
 MARCH = "period=month&start=2026-03-01"
 
@@ -95,18 +95,9 @@ def test_xlsx_export_has_every_row_a_frozen_header_and_is_audited(month, login_a
 
 
 def _queries_for(client, url: str) -> int:
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with count_queries() as counted:
         assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(statements)
+    return counted.count
 
 
 def test_dashboard_and_drill_down_run_a_constant_number_of_queries(month, make, login_as):

@@ -10,7 +10,7 @@ from app.core.clock import now_utc, to_local
 from app.extensions import db
 from app.tickets.models import Channel, Ticket
 from app.visits.models import Visit, VisitIssue
-from tests.helpers import csrf_token
+from tests.helpers import count_queries, csrf_token
 
 
 def _local(value):
@@ -107,18 +107,9 @@ def test_visit_list_query_count_does_not_grow_with_rows(client, login_as, crew, 
 
 
 def _count_queries(app, client, path):
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
+    with count_queries() as counted:
         assert client.get(path).status_code == 200
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
-    return len(statements)
+    return counted.count
 
 
 def test_firm_users_cannot_open_visits(client, login_as, crew, make):
