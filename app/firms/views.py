@@ -22,10 +22,10 @@ from flask_login import current_user
 
 from app.core import audit
 from app.core.clock import today_local
-from app.core.errors import ValidationFailed
 from app.core.forms import ConfirmForm, options
 from app.core.pagination import paginate
 from app.core.permissions import Permission, require, require_permission
+from app.core.transactions import commit_or_explain
 from app.extensions import db
 from app.firms import bp, export, importer, queries, services
 from app.firms.forms import (
@@ -62,16 +62,6 @@ LABELS = {"capital_origin": CAPITAL_ORIGIN_LABELS, "legal_form": LEGAL_FORM_LABE
 @bp.context_processor
 def _labels():
     return {"firm_labels": LABELS, "today": today_local()}
-
-
-def _show_errors(form, error: ValidationFailed) -> None:
-    """Put a service's refusal next to its field when it names one, else flash it."""
-    db.session.rollback()
-    field = getattr(error, "field", None)
-    if field and field in form:
-        form[field].errors = [*form[field].errors, str(error)]
-    else:
-        flash(str(error), "danger")
 
 
 def _filters(args) -> tuple[FirmFilterForm, queries.FirmFilters]:
@@ -169,15 +159,10 @@ def _firm_data(form: FirmForm, uscc: str) -> services.FirmData:
 def create():
     """Register a firm."""
     form = _firm_form(None)
-    if form.validate_on_submit():
-        try:
-            firm = services.create_firm(_firm_data(form, form.uscc.data), current_user)
-        except ValidationFailed as error:
-            _show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Firm %(name)s registered.", name=firm.name), "success")
-            return redirect(url_for("firms.detail", firm_id=firm.id))
+    if form.validate_on_submit() and (firm := commit_or_explain(
+            lambda: services.create_firm(_firm_data(form, form.uscc.data), current_user),
+            lambda firm: _("Firm %(name)s registered.", name=firm.name), form=form)):
+        return redirect(url_for("firms.detail", firm_id=firm.id))
     return render_template("firms/form.html", form=form, firm=None)
 
 
@@ -188,15 +173,10 @@ def edit(firm_id: int):
     firm = _firm(firm_id)
     form = _firm_form(firm)
     del form.uscc
-    if form.validate_on_submit():
-        try:
-            services.update_firm(firm, _firm_data(form, firm.uscc), current_user)
-        except ValidationFailed as error:
-            _show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Firm %(name)s saved.", name=firm.name), "success")
-            return redirect(url_for("firms.detail", firm_id=firm.id))
+    if form.validate_on_submit() and commit_or_explain(
+            lambda: services.update_firm(firm, _firm_data(form, firm.uscc), current_user),
+            lambda _result: _("Firm %(name)s saved.", name=firm.name), form=form):
+        return redirect(url_for("firms.detail", firm_id=firm.id))
     return render_template("firms/form.html", form=form, firm=firm)
 
 
@@ -206,16 +186,10 @@ def set_archived(firm_id: int, action: str):
     """Archive or restore (firms are never deleted)."""
     firm = _firm(firm_id)
     if ConfirmForm().validate_on_submit():
-        try:
-            (services.archive_firm if action == "archive" else services.restore_firm)(
-                firm, current_user)
-        except ValidationFailed as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash(_("Firm %(name)s archived.", name=firm.name) if action == "archive"
-                  else _("Firm %(name)s restored.", name=firm.name), "success")
+        change = services.archive_firm if action == "archive" else services.restore_firm
+        commit_or_explain(lambda: change(firm, current_user), lambda _result: (
+            _("Firm %(name)s archived.", name=firm.name) if action == "archive"
+            else _("Firm %(name)s restored.", name=firm.name)))
     return redirect(url_for("firms.detail", firm_id=firm.id))
 
 
@@ -227,14 +201,9 @@ def assign_commissioner(firm_id: int):
     form = CommissionerForm()
     form.commissioner_id.choices = _commissioner_choices()
     if form.validate_on_submit():
-        try:
-            services.assign_commissioner(firm, form.commissioner_id.data or None, current_user)
-        except ValidationFailed as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash(_("Service commissioner updated."), "success")
+        commit_or_explain(lambda: services.assign_commissioner(
+            firm, form.commissioner_id.data or None, current_user),
+            _("Service commissioner updated."))
     return redirect(url_for("firms.detail", firm_id=firm.id))
 
 
@@ -265,13 +234,8 @@ def contact_form(firm_id: int, contact_id: int | None = None):
         data = services.ContactData(form.name.data, form.title.data, form.mobile.data,
                                     form.email.data, form.is_legal_representative.data,
                                     form.is_primary.data)
-        try:
-            services.save_contact(firm, contact, data, current_user)
-        except ValidationFailed as error:
-            _show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Contact saved."), "success")
+        if commit_or_explain(lambda: services.save_contact(firm, contact, data, current_user),
+                             _("Contact saved."), form=form):
             return redirect(url_for("firms.detail", firm_id=firm.id, _anchor="contacts"))
     return render_template("firms/contact_form.html", form=form, firm=firm, contact=contact)
 
@@ -322,13 +286,8 @@ def tag_form(firm_id: int, tag_id: int | None = None):
         data = services.TagData(form.kind.data, form.level.data or None, form.certified_on.data,
                                 form.valid_until.data, form.certificate_no.data,
                                 form.exchange.data, form.ticker.data)
-        try:
-            services.save_tag(firm, tag, data, current_user)
-        except ValidationFailed as error:
-            _show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Tag saved."), "success")
+        if commit_or_explain(lambda: services.save_tag(firm, tag, data, current_user),
+                             _("Tag saved."), form=form):
             return redirect(url_for("firms.detail", firm_id=firm.id, _anchor="tags"))
     return render_template("firms/tag_form.html", form=form, firm=firm, tag=tag)
 
@@ -353,15 +312,10 @@ def tag_remove(firm_id: int, tag_id: int):
 def legacy_codes():
     """Supervisors accept legal pilot codes that fail the check character, with a reason."""
     form = LegacyUsccForm()
-    if form.validate_on_submit():
-        try:
-            row = services.accept_legacy_uscc(form.uscc.data, form.reason.data, current_user)
-        except ValidationFailed as error:
-            _show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Code %(code)s accepted.", code=row.uscc), "success")
-            return redirect(url_for("firms.legacy_codes"))
+    if form.validate_on_submit() and commit_or_explain(
+            lambda: services.accept_legacy_uscc(form.uscc.data, form.reason.data, current_user),
+            lambda row: _("Code %(code)s accepted.", code=row.uscc), form=form):
+        return redirect(url_for("firms.legacy_codes"))
     page = paginate(db.select(LegacyUscc).order_by(LegacyUscc.accepted_at.desc()))
     return render_template("firms/legacy_codes.html", form=form, page=page)
 

@@ -10,10 +10,10 @@ from flask_login import current_user
 
 from app.auth.models import Unit
 from app.core.clock import today_local
-from app.core.errors import DomainError
 from app.core.forms import options
 from app.core.pagination import paginate
 from app.core.permissions import Permission, require, require_permission
+from app.core.transactions import commit_or_explain
 from app.extensions import db
 from app.firms.models import Firm
 from app.projects import bp, queries, services
@@ -27,11 +27,6 @@ P = Permission
 @bp.context_processor
 def _labels():
     return {"stage_labels": STAGE_STATUS_LABELS, "today": today_local()}
-
-
-def _fail(error: DomainError) -> None:
-    db.session.rollback()
-    flash(str(error), "danger")
 
 
 def _unit_choices(blank: str):
@@ -61,15 +56,11 @@ def create(firm_id: int):
     form = ProjectForm()
     if request.method == "GET":
         form.started_on.data = today_local()
-    if form.validate_on_submit():
-        try:
-            project = services.create_project(firm, form.name.data, form.started_on.data,
-                                              current_user, description=form.description.data)
-            db.session.commit()
-            flash(_("Project opened."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id))
-        except DomainError as error:
-            _fail(error)
+    if form.validate_on_submit() and (project := commit_or_explain(
+            lambda: services.create_project(firm, form.name.data, form.started_on.data,
+                                            current_user, description=form.description.data),
+            _("Project opened."))):
+        return redirect(url_for("projects.detail", project_id=project.id))
     return render_template("projects/form.html", form=form, firm=firm)
 
 
@@ -112,14 +103,9 @@ def update_stage(stage_id: int):
     if not form.validate_on_submit():
         flash(_("Check the stage's dates."), "danger")
     else:
-        try:
-            services.update_stage(stage, services.StageData(
-                form.status.data, form.owner_unit_id.data or None, form.due_on.data,
-                form.completed_on.data, form.note.data), current_user)
-            db.session.commit()
-            flash(_("Stage saved."), "success")
-        except DomainError as error:
-            _fail(error)
+        commit_or_explain(lambda: services.update_stage(stage, services.StageData(
+            form.status.data, form.owner_unit_id.data or None, form.due_on.data,
+            form.completed_on.data, form.note.data), current_user), _("Stage saved."))
     return redirect(url_for("projects.detail", project_id=stage.project_id, _anchor="stages"))
 
 
@@ -137,12 +123,8 @@ def link_ticket(project_id: int):
     if ticket is None:
         flash(_("No ticket with this reference that you may see."), "danger")
     else:
-        try:
-            services.link_ticket(project, ticket, current_user, stage)
-            db.session.commit()
-            flash(_("Ticket linked."), "success")
-        except DomainError as error:
-            _fail(error)
+        commit_or_explain(lambda: services.link_ticket(project, ticket, current_user, stage),
+                          _("Ticket linked."))
     return redirect(url_for("projects.detail", project_id=project.id, _anchor="tickets"))
 
 
@@ -165,15 +147,10 @@ def template_form(template_id: int | None = None):
     form.owner_unit_id.choices = _unit_choices(_("— none —"))
     if request.method == "GET" and row is not None:
         form.owner_unit_id.data = row.owner_unit_id or 0
-    if form.validate_on_submit():
-        try:
-            services.save_template(row, services.TemplateData(
+    if form.validate_on_submit() and commit_or_explain(
+            lambda: services.save_template(row, services.TemplateData(
                 form.name.data, form.position.data, form.default_days.data,
-                form.owner_unit_id.data or None, form.is_active.data), current_user)
-            db.session.commit()
-            flash(_("Stage template saved."), "success")
-            return redirect(url_for("projects.templates"))
-        except DomainError as error:
-            db.session.rollback()
-            form.name.errors = [str(error)]
+                form.owner_unit_id.data or None, form.is_active.data), current_user),
+            _("Stage template saved."), form=form, field="name"):
+        return redirect(url_for("projects.templates"))
     return render_template("projects/template_form.html", form=form, row=row)

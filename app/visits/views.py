@@ -21,10 +21,11 @@ from werkzeug.routing import BuildError
 
 from app.auth.models import Unit, User
 from app.core.clock import LOCAL_TZ, now_utc, to_local, today_local
-from app.core.errors import DomainError, ValidationFailed
+from app.core.errors import ValidationFailed
 from app.core.forms import ConfirmForm, options
 from app.core.pagination import paginate
 from app.core.permissions import Permission, require, require_permission
+from app.core.transactions import commit_or_explain
 from app.extensions import db
 from app.firms import queries as firm_queries
 from app.firms.models import Contact, Firm
@@ -81,16 +82,6 @@ def ticket_url(ticket) -> str | None:
         return url_for("tickets.detail", reference=ticket.reference)
     except BuildError:
         return None
-
-
-def _fail(error: DomainError, form=None) -> None:
-    """Put a service's refusal next to its field when it names one, else flash it."""
-    db.session.rollback()
-    field = getattr(error, "field", None)
-    if form is not None and field and field in form:
-        form[field].errors = [*form[field].errors, str(error)]
-    else:
-        flash(str(error), "danger")
 
 
 def _utc(local: datetime | None) -> datetime | None:
@@ -244,14 +235,15 @@ def create(firm_id: int):
     del form.reason
     if "add_issue" in request.form or not form.validate_on_submit():
         return render_template("visits/form.html", form=form, firm=firm, visit=None)
-    try:
+
+    def record() -> Visit:
         visit = services.record_visit(_visit_data(form, firm), current_user)
         _store_files(visit, form.attachments.data)
-    except DomainError as error:
-        _fail(error, form)
+        return visit
+
+    visit = commit_or_explain(record, _("Visit recorded."), form=form)
+    if visit is None:
         return render_template("visits/form.html", form=form, firm=firm, visit=None), 422
-    db.session.commit()
-    flash(_("Visit recorded."), "success")
     return redirect(url_for("visits.detail", visit_id=visit.id))
 
 
@@ -275,15 +267,11 @@ def edit(visit_id: int):
     if not form.validate_on_submit():
         return render_template("visits/form.html", form=form, firm=visit.firm, visit=visit,
                                locked=locked)
-    try:
-        data = _visit_data_without_issues(form, visit.firm)
-        services.update_visit(visit, data, current_user, reason=form.reason.data)
-    except DomainError as error:
-        _fail(error, form)
+    if not commit_or_explain(lambda: services.update_visit(
+            visit, _visit_data_without_issues(form, visit.firm), current_user,
+            reason=form.reason.data), _("Visit updated."), form=form):
         return render_template("visits/form.html", form=form, firm=visit.firm, visit=visit,
                                locked=locked), 422
-    db.session.commit()
-    flash(_("Visit updated."), "success")
     return redirect(url_for("visits.detail", visit_id=visit.id))
 
 
@@ -317,12 +305,7 @@ def add_attachments(visit_id: int):
     visit = _visible(visit_id)
     form = AttachmentForm()
     if form.validate_on_submit() and form.attachments.data:
-        try:
-            _store_files(visit, form.attachments.data)
-            db.session.commit()
-            flash(_("Files added."), "success")
-        except DomainError as error:
-            _fail(error)
+        commit_or_explain(lambda: _store_files(visit, form.attachments.data), _("Files added."))
     return redirect(url_for("visits.detail", visit_id=visit.id, _anchor="files"))
 
 
@@ -354,14 +337,9 @@ def add_issue(visit_id: int):
     if not form.validate_on_submit():
         flash(_("Describe the issue."), "danger")
         return redirect(url_for("visits.detail", visit_id=visit.id, _anchor="issues"))
-    try:
-        services.add_issue(visit, services.IssueData(
-            form.description.data, form.category_id.data or None,
-            form.is_solved_on_site.data, form.solution.data), current_user)
-        db.session.commit()
-        flash(_("Issue added."), "success")
-    except DomainError as error:
-        _fail(error)
+    commit_or_explain(lambda: services.add_issue(visit, services.IssueData(
+        form.description.data, form.category_id.data or None,
+        form.is_solved_on_site.data, form.solution.data), current_user), _("Issue added."))
     return redirect(url_for("visits.detail", visit_id=visit.id, _anchor="issues"))
 
 
@@ -372,12 +350,8 @@ def assign_issue(issue_id: int):
     issue = _issue(issue_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        ticket = services.assign_issue(issue, current_user)
-        db.session.commit()
-        flash(_("Ticket %(ref)s created from the issue.", ref=ticket.reference), "success")
-    except DomainError as error:
-        _fail(error)
+    commit_or_explain(lambda: services.assign_issue(issue, current_user), lambda ticket: _(
+        "Ticket %(ref)s created from the issue.", ref=ticket.reference))
     return redirect(url_for("visits.detail", visit_id=issue.visit_id, _anchor="issues"))
 
 
@@ -387,14 +361,13 @@ def solve_issue(issue_id: int):
     """Record that the issue was solved on site."""
     issue = _issue(issue_id)
     form = SolveForm()
-    try:
+
+    def solve() -> None:
         if not form.validate_on_submit():
             raise ValidationFailed(_("Say how the issue was solved on site."))
         services.solve_on_site(issue, form.solution.data, current_user)
-        db.session.commit()
-        flash(_("Issue recorded as solved on site."), "success")
-    except DomainError as error:
-        _fail(error)
+
+    commit_or_explain(solve, _("Issue recorded as solved on site."))
     return redirect(url_for("visits.detail", visit_id=issue.visit_id, _anchor="issues"))
 
 
@@ -404,15 +377,14 @@ def recheck_issue(issue_id: int):
     """Record a re-check (回头看)."""
     issue = _issue(issue_id)
     form = RecheckForm()
-    try:
+
+    def recheck() -> None:
         if not form.validate_on_submit():
             raise ValidationFailed(_("Write what the re-check found."))
         services.record_recheck(issue, form.is_still_resolved.data == "yes", form.note.data,
                                 current_user)
-        db.session.commit()
-        flash(_("Re-check recorded."), "success")
-    except DomainError as error:
-        _fail(error)
+
+    commit_or_explain(recheck, _("Re-check recorded."))
     return redirect(url_for("visits.detail", visit_id=issue.visit_id, _anchor="issues"))
 
 
@@ -441,15 +413,10 @@ def plans():
         target = db.session.get(User, form.user_id.data or current_user.id) or current_user
         if firm is None:
             form.firm_uscc.errors = [_("No firm has this code.")]
-        else:
-            try:
-                services.plan_visit(target, firm, form.planned_on.data, current_user,
-                                    note=form.note.data)
-                db.session.commit()
-                flash(_("Visit planned."), "success")
-                return redirect(url_for("visits.plans", user=target.id))
-            except DomainError as error:
-                _fail(error, form)
+        elif commit_or_explain(lambda: services.plan_visit(
+                target, firm, form.planned_on.data, current_user, note=form.note.data),
+                _("Visit planned."), form=form):
+            return redirect(url_for("visits.plans", user=target.id))
     status = request.args.get("status", "")
     page = paginate(queries.plans_query(user.id, today_local(), status))
     return render_template("visits/plans.html", form=form, page=page, user=user, status=status,
@@ -462,12 +429,7 @@ def cancel_plan(plan_id: int):
     """Cancel a planned visit."""
     plan = db.get_or_404(VisitPlan, plan_id)
     require(plan.user_id == current_user.id or current_user.can(P.VISIT_CAMPAIGN_MANAGE))
-    try:
-        services.cancel_plan(plan, current_user)
-        db.session.commit()
-        flash(_("Plan cancelled."), "success")
-    except DomainError as error:
-        _fail(error)
+    commit_or_explain(lambda: services.cancel_plan(plan, current_user), _("Plan cancelled."))
     return redirect(url_for("visits.plans", user=plan.user_id))
 
 
@@ -528,16 +490,12 @@ def campaign_create():
     """Open a campaign and assign its visitors."""
     form = CampaignForm()
     form.visitor_ids.choices = options([(u.id, u.display_name) for u in _staff()])
-    if form.validate_on_submit():
-        try:
-            campaign = services.create_campaign(form.name.data, form.starts_on.data,
-                                                form.ends_on.data, form.visitor_ids.data,
-                                                current_user, form.description.data)
-            db.session.commit()
-            flash(_("Campaign created. Now add its target firms."), "success")
-            return redirect(url_for("visits.campaign_detail", campaign_id=campaign.id))
-        except DomainError as error:
-            _fail(error, form)
+    if form.validate_on_submit() and (campaign := commit_or_explain(
+            lambda: services.create_campaign(form.name.data, form.starts_on.data,
+                                             form.ends_on.data, form.visitor_ids.data,
+                                             current_user, form.description.data),
+            _("Campaign created. Now add its target firms."), form=form)):
+        return redirect(url_for("visits.campaign_detail", campaign_id=campaign.id))
     return render_template("visits/campaign_form.html", form=form)
 
 
@@ -599,16 +557,11 @@ def settings():
     form = SettingsForm(obj=row)
     if request.method == "GET":
         form.qualifying_modes.data = row.qualifying_mode_list
-    if form.validate_on_submit():
-        try:
-            services.update_settings(services.SettingsData(
+    if form.validate_on_submit() and commit_or_explain(
+            lambda: services.update_settings(services.SettingsData(
                 form.edit_window_days.data, form.key_firm_cadence_months.data,
                 form.other_firm_cadence_months.data, form.qualifying_modes.data or []),
-                current_user)
-            db.session.commit()
-            flash(_("Visit settings saved."), "success")
-            return redirect(url_for("visits.settings"))
-        except DomainError as error:
-            _fail(error, form)
+                current_user), _("Visit settings saved."), form=form):
+        return redirect(url_for("visits.settings"))
     return render_template("visits/settings.html", form=form)
 
