@@ -273,7 +273,8 @@ def handling_working_days():
 
 def _handling(ctx: Context, with_area: bool) -> sa.Select:
     """Replied in the period, or past the handling deadline in the period without a reply;
-    ``a`` = replied by the deadline, ``v`` = handling working days of the replied ones."""
+    ``a`` = replied by the deadline, ``v`` = handling working days of the replied ones. Only
+    dispatched tickets: a 马上办 direct answer has a deadline but no unit handled it."""
     period, now = ctx.period, ctx.now
     replied = sa.and_(_in_period(Ticket.replied_at, period), Ticket.status.in_(REPLIED_STATES))
     missed = sa.and_(Ticket.status.in_(HANDLING_STATES),
@@ -281,7 +282,8 @@ def _handling(ctx: Context, with_area: bool) -> sa.Select:
                      Ticket.handle_due_at < min(period.end_at, now))
     days, joins = handling_working_days()
     return _ticket_fact(
-        ctx, sa.and_(Ticket.handle_due_at.is_not(None), sa.or_(replied, missed)),
+        ctx, sa.and_(Ticket.handle_due_at.is_not(None), Ticket.dispatched_at.is_not(None),
+                     sa.or_(replied, missed)),
         sa.case((replied, Ticket.replied_at), else_=Ticket.handle_due_at),
         a=_flag(sa.and_(replied, Ticket.replied_at <= Ticket.handle_due_at)),
         v=sa.case((replied, days)), with_area=with_area, joins=joins)

@@ -352,11 +352,18 @@ def _met(step: Step, sla_step: SlaStep, due: datetime | None) -> dict[str, Any]:
 
 
 def _answer_directly(step: Step) -> None:
+    """马上办: the ticket becomes ``handle_now`` with its same-working-day deadline counted from
+    submission (DOMAIN §3.2), so the 马上办率 and the ticket's own record say what happened."""
     t = step.ticket
+    if t.service_mode != ServiceMode.HANDLE_NOW:
+        t.service_mode = ServiceMode.HANDLE_NOW
+        step._sla = None  # the policy is keyed by the service mode
+    t.handle_due_at = step.sla.due(SlaStep.HANDLE, t.submitted_at or step.now)
     t.reply_text = step.data["answer"].strip()
     t.replied_at = t.reply_approved_at = step.now
     t.follow_up_due_at = step.sla.due(SlaStep.FOLLOW_UP, step.now)
-    step.event_data = {**_met(step, SlaStep.INTAKE, t.intake_due_at), "answer": t.reply_text}
+    step.event_data = {**_met(step, SlaStep.INTAKE, t.intake_due_at), "answer": t.reply_text,
+                       "handle_due_at": _iso(t.handle_due_at)}
     _notify_requester(t, _("Your request %(ref)s has been answered", ref=t.reference),
                       t.reply_text)
 
@@ -695,6 +702,7 @@ def _reopen(step: Step) -> None:
         step.target = S.SUBMITTED
         t.submitted_at = step.now
         t.intake_due_at = step.sla.due(SlaStep.INTAKE, step.now)
+        t.handle_due_at = None  # the 马上办 deadline was met or missed; dispatch sets a new one
     else:
         t.handle_due_at = step.sla.due(SlaStep.HANDLE, step.now)
     step.event_data = {"reopen_count": t.reopen_count, "handle_due_at": _iso(t.handle_due_at)}

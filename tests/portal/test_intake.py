@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from app.sla.enums import ServiceMode
 from app.tickets import services as tickets
 from app.tickets.models import TicketStatus
 from tests.helpers import post_form
-from tests.portal.conftest import submit, walk
+from tests.portal.conftest import request_data, submit, walk
 
 S = TicketStatus
 
@@ -103,3 +104,91 @@ def test_handle_now_rate_counts_direct_answers_and_same_day_handle_now(frozen_cl
     figure = queries.handle_now_rate()
     assert (figure.numerator, figure.denominator) == (2, 4)
     assert figure.rate == 0.5
+
+
+def _local(*args):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime(*args, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
+
+
+def _answer_through_the_pages(client, login_as, cast, title: str):
+    """A firm sends the public form; a dispatcher answers it from the intake page."""
+    from app.tickets.models import Ticket
+
+    assert post_form(client, "/request", request_data(title=title)).status_code == 302
+    ticket = db.session.scalar(sa.select(Ticket).where(Ticket.title == title))
+    assert ticket.service_mode == ServiceMode.STANDARD and ticket.handle_due_at is None
+    login_as(cast.dispatcher)
+    page = f"/portal/intake/{ticket.id}/answer"
+    response = post_form(client, page, {"answer": "请登录人社局网站申领。",
+                                        "version": str(ticket.version)})
+    assert response.status_code == 302
+    db.session.refresh(ticket)
+    return ticket
+
+
+def test_a_direct_answer_is_handle_now_and_counts_in_the_report(client, login_as, cast,
+                                                                frozen_clock):
+    """Public form (Mon 2026-03-02 10:00) → answered directly at 10:20 → the ticket is 马上办
+    with the same-working-day deadline (end of Mon 03-02), and the supervisor's 马上办率 for
+    March counts it: 1 of the 1 ticket created, listed by the drill-down."""
+    frozen_clock.advance(timedelta(minutes=20))
+    ticket = _answer_through_the_pages(client, login_as, cast, "直接答复的诉求")
+    assert ticket.status == S.FOLLOW_UP and ticket.service_mode == ServiceMode.HANDLE_NOW
+    assert ticket.handle_due_at == _local(2026, 3, 2, 23, 59, 59)
+    from app.tickets.models import TicketEvent
+
+    event = db.session.scalar(sa.select(TicketEvent).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action == "answer_directly"))
+    assert event.data["met"] is True and event.data["handle_due_at"]
+    login_as(cast.supervisor)
+    march = "period=month&start=2026-03-01"
+    page = client.get(f"/reports/?{march}").get_data(as_text=True)
+    card = re.search(r'data-figure="handle_now_rate".*?</div></div></div>', page, re.S).group(0)
+    assert "100" in card and re.search(r">1</a>\s*/\s*<a [^>]*>1</a>", card)
+    drill = client.get(f"/reports/tickets?fact=intake&subset=a&{march}").get_data(as_text=True)
+    assert ticket.reference in drill
+    figure = queries.handle_now_rate()
+    assert (figure.numerator, figure.denominator) == (1, 1)
+
+
+def test_a_request_sent_after_15_00_is_due_the_next_working_day(client, login_as, cast,
+                                                                frozen_clock):
+    """Sent Fri 2026-03-06 16:00, answered then: due the end of Mon 03-09 (DOMAIN §3.2)."""
+    frozen_clock.advance(timedelta(days=4, hours=6))
+    ticket = _answer_through_the_pages(client, login_as, cast, "下午四点的诉求")
+    assert ticket.service_mode == ServiceMode.HANDLE_NOW
+    assert ticket.handle_due_at == _local(2026, 3, 9, 23, 59, 59)
+
+
+def test_a_reopened_direct_answer_goes_back_to_intake_without_the_old_deadline(frozen_clock,
+                                                                               cast):
+    """Reopening a 马上办 answer returns it to the dispatcher; the met same-day deadline is not
+    left standing as if a unit were handling it."""
+    ticket = submit(title="复开")
+    tickets.transition(ticket, "answer_directly", cast.dispatcher, answer="已答复")
+    assert ticket.handle_due_at is not None
+    tickets.transition(ticket, "reopen", cast.dispatcher, reason="企业仍不满意")
+    assert ticket.status == S.SUBMITTED and ticket.handle_due_at is None
+
+
+def test_a_direct_answer_is_not_a_handled_ticket_in_the_report(frozen_clock, cast):
+    """按期办结率 is about units handling dispatched tickets: a direct answer (no dispatch) is
+    neither on time nor late there, while 马上办率 counts it."""
+    from app.reports import queries as reports
+    from app.reports.periods import month_of
+    from app.sla.services import load_calendar
+
+    ticket = submit(title="只算马上办")
+    tickets.transition(ticket, "answer_directly", cast.dispatcher, answer="已答复")
+    db.session.commit()
+    now = frozen_clock.now_utc()
+    ctx = reports.Context(month_of(now.date()), now,
+                          reports.due_soon_horizon(load_calendar(), now), reports.Scope())
+    data = reports.breakdown(ctx)
+    handled = reports.evaluate(reports.FIGURES_BY_KEY["handled_on_time"], data.totals)
+    quick = reports.evaluate(reports.FIGURES_BY_KEY["handle_now_rate"], data.totals)
+    assert handled.denominator == 0
+    assert (quick.numerator, quick.denominator) == (1, 1)
