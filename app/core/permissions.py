@@ -68,6 +68,7 @@ class Permission(StrEnum):
     TICKET_HANDLE = "ticket.handle"
     TICKET_ENDORSE_EXTENSION = "ticket.endorse_extension"
     TICKET_SIGN_FINAL_REPLY = "ticket.sign_final_reply"
+    TICKET_APPROVE_UNIT_REPLY = "ticket.approve_unit_reply"
     TICKET_APPROVE_REPLY = "ticket.approve_reply"
     TICKET_FOLLOW_UP = "ticket.follow_up"
     TICKET_REOPEN = "ticket.reopen"
@@ -139,7 +140,8 @@ _TICKET_PERMISSIONS: dict[Role, set[Permission]] = {
     Role.FIRM_USER: {P.TICKET_VIEW, P.TICKET_VIEW_OWN, P.TICKET_CREATE, P.TICKET_RATE,
                      P.TICKET_SUPPLY_INFO, P.TICKET_WITHDRAW},
     Role.HANDLER: _TICKET_HANDLER,
-    Role.UNIT_LEAD: _TICKET_HANDLER | {P.TICKET_ENDORSE_EXTENSION, P.TICKET_SIGN_FINAL_REPLY},
+    Role.UNIT_LEAD: _TICKET_HANDLER | {P.TICKET_ENDORSE_EXTENSION, P.TICKET_SIGN_FINAL_REPLY,
+                                       P.TICKET_APPROVE_UNIT_REPLY},
     Role.DISPATCHER: {P.TICKET_VIEW, P.TICKET_VIEW_ALL, P.TICKET_CREATE, P.TICKET_INTAKE,
                       P.TICKET_DISPATCH, P.TICKET_APPROVE_REPLY, P.TICKET_FOLLOW_UP,
                       P.TICKET_REOPEN, P.TICKET_WITHDRAW, P.TICKET_URGE, P.TICKET_COMMENT},

@@ -7,6 +7,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     IntegerField,
@@ -140,7 +141,7 @@ class PolicyFilterForm(FlaskForm):
 
 
 class SettingsForm(FlaskForm):
-    """Office hours and extension rules."""
+    """Office hours, extension rules and the workflow rules of DOMAIN §3.1 [cfg]."""
 
     morning_start = TimeField(_l("Morning starts"), validators=[DataRequired()])
     morning_end = TimeField(_l("Morning ends"), validators=[DataRequired()])
@@ -155,4 +156,12 @@ class SettingsForm(FlaskForm):
     extension_request_lead_days = IntegerField(
         _l("Extension must be asked at least this many working days before the deadline"),
         validators=[InputRequired(), NumberRange(0, 10)])
+    reopen_limit = IntegerField(
+        _l("Reopens a dispatcher may make; after that a supervisor decides"),
+        validators=[InputRequired(), NumberRange(0, 10)])
+    supervision_order_days = IntegerField(
+        _l("Working days a supervision order gives the unit to answer"),
+        validators=[InputRequired(), NumberRange(1, 30)])
+    reply_needs_unit_lead_approval = BooleanField(
+        _l("A handler's reply needs the unit lead's approval before it goes to the dispatcher"))
     submit = SubmitField(_l("Save settings"))

@@ -175,7 +175,7 @@ class PolicyLimits:
 
 
 class SlaSettings(db.Model):
-    """The single row of SLA settings: office hours, extension rules, cache revisions."""
+    """The single row of SLA settings: office hours, workflow rules, cache revisions."""
 
     __tablename__ = "sla_settings"
     __table_args__ = (
@@ -190,6 +190,8 @@ class SlaSettings(db.Model):
             "AND extension_request_lead_days >= 0",
             name="extension_rules_not_negative",
         ),
+        sa.CheckConstraint("reopen_limit >= 0 AND supervision_order_days >= 1",
+                           name="workflow_rules_in_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
@@ -202,6 +204,17 @@ class SlaSettings(db.Model):
     extension_max_total_days: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=10)
     extension_request_lead_days: Mapped[int] = mapped_column(sa.Integer, nullable=False,
                                                              default=1)
+    #: DOMAIN §3.1 [cfg]: after this many reopens only a supervisor may reopen again.
+    reopen_limit: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=2,
+                                              server_default="2")
+    #: Working days a supervision order (督办单) gives the unit to answer, when the supervisor
+    #: sets no date and for the orders the scan issues automatically.
+    supervision_order_days: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=3,
+                                                        server_default="3")
+    #: DOMAIN §3.1 [cfg] "unit lead approves where policy says": when set, a handler's reply
+    #: waits for the unit lead's approval before it reaches the dispatcher.
+    reply_needs_unit_lead_approval: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false())
     #: Changed with every calendar edit so each worker process reloads its cached calendar.
     calendar_revision: Mapped[str] = mapped_column(sa.String(32), nullable=False,
                                                    default=new_revision)

@@ -358,7 +358,7 @@ def _policy_values(policy: SlaPolicy) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class SettingsData:
-    """Office hours and extension rules."""
+    """Office hours, extension rules and the workflow rules DOMAIN §3.1 marks [cfg]."""
 
     morning_start: time
     morning_end: time
@@ -367,13 +367,19 @@ class SettingsData:
     extension_max_requests: int
     extension_max_total_days: int
     extension_request_lead_days: int
+    reopen_limit: int = 2
+    supervision_order_days: int = 3
+    reply_needs_unit_lead_approval: bool = False
 
 
 def update_settings(data: SettingsData, actor) -> SlaSettings:
-    """Change office hours or extension rules (validated, audited)."""
+    """Change office hours, extension or workflow rules (validated, audited before/after)."""
     if not (data.morning_start < data.morning_end <= data.afternoon_start < data.afternoon_end):
         raise ValidationFailed(_("Office periods must be in order: morning start, morning end, "
                                  "afternoon start, afternoon end."))
+    if data.reopen_limit < 0 or data.supervision_order_days < 1:
+        raise ValidationFailed(_("The reopen limit must be 0 or more and a supervision order "
+                                 "must allow at least 1 working day."))
     settings = get_settings()
     fields = list(SettingsData.__dataclass_fields__)
     before = {f: str(getattr(settings, f)) for f in fields}

@@ -23,6 +23,7 @@ def _ticket_labels():
     from app.tickets.models.enums import (
         CHANNEL_LABELS,
         EXTENSION_STATUS_LABELS,
+        REPLY_APPROVAL_STATUS_LABELS,
         RETURN_STATUS_LABELS,
         STATUS_LABELS,
         SUPERVISION_STATUS_LABELS,
@@ -33,6 +34,7 @@ def _ticket_labels():
             "public_reasons": PUBLIC_REASONS,
             "channel_labels": CHANNEL_LABELS, "extension_labels": EXTENSION_STATUS_LABELS,
             "return_labels": RETURN_STATUS_LABELS,
+            "reply_approval_labels": REPLY_APPROVAL_STATUS_LABELS,
             "supervision_labels": SUPERVISION_STATUS_LABELS,
             "sla_labels": SLA_STATUS_LABELS, "sla_styles": SLA_STATUS_STYLES,
             "mode_labels": SERVICE_MODE_LABELS, "demand_labels": DEMAND_TYPE_LABELS,

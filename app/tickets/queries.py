@@ -181,8 +181,14 @@ def find_firm(text: str):
 
 
 def side_requests(ticket: Ticket) -> dict[str, list]:
-    """Extension and return requests and supervision orders of a ticket, newest first."""
-    from app.tickets.models import ExtensionRequest, ReturnRequest, SupervisionOrder
+    """Extension, return and reply-approval requests and supervision orders, newest first."""
+    from app.tickets.models import (
+        ExtensionRequest,
+        ReplyApproval,
+        ReturnRequest,
+        SupervisionOrder,
+        TicketStatus,
+    )
 
     def rows(model, column):
         return db.session.scalars(sa.select(model).where(model.ticket_id == ticket.id)
@@ -190,4 +196,7 @@ def side_requests(ticket: Ticket) -> dict[str, list]:
 
     return {"extensions": rows(ExtensionRequest, ExtensionRequest.requested_at),
             "returns": rows(ReturnRequest, ReturnRequest.requested_at),
-            "orders": rows(SupervisionOrder, SupervisionOrder.created_at)}
+            "orders": rows(SupervisionOrder, SupervisionOrder.created_at),
+            # Only an in-progress ticket can have a reply waiting for its unit lead.
+            "replies": rows(ReplyApproval, ReplyApproval.requested_at)
+            if ticket.status == TicketStatus.IN_PROGRESS else []}

@@ -35,6 +35,8 @@ from app.tickets.models import (
     DemandType,
     ExtensionRequest,
     ExtensionStatus,
+    ReplyApproval,
+    ReplyApprovalStatus,
     ReturnRequest,
     ReturnStatus,
     ServiceMode,
@@ -56,12 +58,18 @@ logger = logging.getLogger("ruyi.tickets")
 S = TicketStatus
 P = Permission
 
-#: DOMAIN §3.1 [cfg]: after this many reopens a supervisor decides.
-REOPEN_LIMIT = 2
 #: "Unreachable after 3 attempts on different days" closes a follow-up without a rating.
+#: DOMAIN §3.1 fixes the number (it is not marked [cfg]), so it is not an admin setting. The
+#: reopen limit, the supervision order's answer time and the unit lead's reply approval are
+#: policy: they live in :class:`app.sla.models.SlaSettings` (see :func:`workflow_settings`).
 FOLLOW_UP_ATTEMPTS = 3
-#: Working days a manual supervision order gives the unit when none is chosen.
-DEFAULT_SUPERVISION_DAYS = 3
+
+
+def workflow_settings():
+    """The editable workflow rules (reopen limit, supervision days, reply approval)."""
+    from app.sla.services import load_settings
+
+    return load_settings()
 
 
 class InvalidTransition(DomainError):
@@ -180,8 +188,10 @@ def _blank_to_none(value: str | None) -> str | None:
 
 def permission_for(spec: Action, ticket: Ticket) -> Permission:
     """The permission an action needs on this ticket (reopening past the limit escalates)."""
-    if spec.name == "reopen" and ticket.reopen_count >= REOPEN_LIMIT:
+    if spec.name == "reopen" and ticket.reopen_count >= workflow_settings().reopen_limit:
         return P.TICKET_REOPEN_BEYOND_LIMIT
+    if spec.name == "reply" and workflow_settings().reply_needs_unit_lead_approval:
+        return P.TICKET_APPROVE_UNIT_REPLY  # a handler submits instead (submit_reply)
     return spec.permission
 
 
@@ -191,6 +201,8 @@ def actor_may(spec: Action, ticket: Ticket, actor: User | None) -> bool:
         return spec.system_allowed
     if not ticket.can_view(actor) or not actor.can(permission_for(spec, ticket)):
         return False
+    if spec.name == "submit_reply" and actor.can(P.TICKET_APPROVE_UNIT_REPLY):
+        return False  # the unit lead's own reply needs no approval: they reply directly
     if spec.actor_rule == ActorRule.LEAD_UNIT:
         return ticket.is_lead_unit_member(actor)
     if spec.actor_rule == ActorRule.REQUESTER and not actor.can(P.TICKET_VIEW_ALL):
@@ -617,11 +629,56 @@ def _close_extension(step: Step, row: ExtensionRequest, status: ExtensionStatus)
 
 
 def _reply(step: Step) -> None:
+    _record_reply(step, step.data["text"].strip())
+
+
+def _record_reply(step: Step, text: str) -> None:
     t = step.ticket
-    t.reply_text = step.data["text"].strip()
+    t.reply_text = text
     t.replied_at = step.now
     t.reply_review_due_at = step.sla.due(SlaStep.REPLY_REVIEW, step.now)
     step.event_data = {**_met(step, SlaStep.HANDLE, t.handle_due_at), "text": t.reply_text}
+
+
+def pending_reply_approval(ticket: Ticket) -> ReplyApproval | None:
+    """The handler's reply waiting for the unit lead, if any."""
+    return db.session.scalar(sa.select(ReplyApproval).where(
+        ReplyApproval.ticket_id == ticket.id,
+        ReplyApproval.status == ReplyApprovalStatus.PENDING))
+
+
+def _submit_reply(step: Step) -> None:
+    """Where policy says so the unit lead approves the reply first; the clock keeps running."""
+    t, text = step.ticket, step.data["text"].strip()
+    db.session.add(ReplyApproval(ticket=t, text=text, requested_by_id=step.actor.id,
+                                 requested_at=step.now))
+    step.event_data = {"text": text}
+    leads = [u for u in _unit_members([t.lead_unit]) if u.can(P.TICKET_APPROVE_UNIT_REPLY)]
+    notify_all(leads, _("Reply to %(ref)s awaits your approval", ref=t.reference), text,
+               _ticket_link(t), ticket=t.reference)
+
+
+def _decide_reply_approval(step: Step, status: ReplyApprovalStatus) -> ReplyApproval:
+    row = pending_reply_approval(step.ticket)
+    if row is None:  # pragma: no cover - the precondition refuses first
+        raise InvalidTransition(_("There is no reply waiting for approval."))
+    row.status, row.decided_at = status, step.now
+    row.decided_by_id, row.decision_reason = step.actor.id, step.reason
+    return row
+
+
+def _approve_unit_reply(step: Step) -> None:
+    row = _decide_reply_approval(step, ReplyApprovalStatus.APPROVED)
+    _record_reply(step, row.text)
+    step.event_data["submitted_by"] = row.requested_by_id
+
+
+def _return_unit_reply(step: Step) -> None:
+    row = _decide_reply_approval(step, ReplyApprovalStatus.RETURNED)
+    step.event_data = {"text": row.text}
+    notify(row.requested_by, _("Reply to %(ref)s returned by the unit lead",
+                               ref=step.ticket.reference), step.reason or "",
+           _ticket_link(step.ticket), ticket=step.ticket.reference)
 
 
 def _approve_reply(step: Step) -> None:
@@ -759,7 +816,7 @@ def _auto_key(step: Step, kind: str) -> str | None:
 def _supervise(step: Step) -> None:
     t = step.ticket
     due = step.data.get("due_at") or step.sla.calendar.add_working_days(
-        step.now, int(step.data.get("days") or DEFAULT_SUPERVISION_DAYS))
+        step.now, int(step.data.get("days") or workflow_settings().supervision_order_days))
     db.session.add(SupervisionOrder(
         ticket=t, unit_id=t.lead_unit_id, reason=step.reason, due_at=due,
         is_automatic=step.actor is None, created_by_id=getattr(step.actor, "id", None),
@@ -863,7 +920,9 @@ _HANDLERS: dict[str, Callable[[Step], None]] = {
     "resume": _resume, "request_extension": _request_extension,
     "endorse_extension": _endorse_extension, "decline_extension": _decline_extension,
     "approve_extension": _approve_extension, "reject_extension": _reject_extension,
-    "reply": _reply, "approve_reply": _approve_reply, "send_back": _send_back, "rate": _rate,
+    "reply": _reply, "submit_reply": _submit_reply, "approve_unit_reply": _approve_unit_reply,
+    "return_unit_reply": _return_unit_reply, "approve_reply": _approve_reply,
+    "send_back": _send_back, "rate": _rate,
     "log_follow_up_attempt": _log_follow_up_attempt, "record_follow_up": _record_follow_up,
     "reopen": _reopen, "sign_final_reply": _sign_final_reply, "final_reply": _final_reply,
     "withdraw": _withdraw, "reopen_closed": _reopen, "urge": _urge, "supervise": _supervise,
@@ -912,6 +971,24 @@ def _needs_signed_final_reply(ticket: Ticket) -> str | None:
     return None
 
 
+def _no_pending_reply(ticket: Ticket) -> str | None:
+    if pending_reply_approval(ticket) is not None:
+        return _("A reply is waiting for the unit lead's approval.")
+    return None
+
+
+def _reply_approval_required(ticket: Ticket) -> str | None:
+    if not workflow_settings().reply_needs_unit_lead_approval:
+        return _("Replies do not need the unit lead's approval: reply directly.")
+    return _no_pending_reply(ticket)
+
+
+def _reply_awaiting_approval(ticket: Ticket) -> str | None:
+    if pending_reply_approval(ticket) is None:
+        return _("There is no reply waiting for approval.")
+    return None
+
+
 def _not_rated(ticket: Ticket) -> str | None:
     return _("This ticket has already been rated.") if ticket.rating_level is not None else None
 
@@ -926,4 +1003,8 @@ _PRECONDITIONS: dict[str, Callable[[Ticket], str | None]] = {
                                               ExtensionStatus.AWAITING_DECISION),
     "final_reply": _needs_signed_final_reply,
     "rate": _not_rated,
+    "reply": _no_pending_reply,
+    "submit_reply": _reply_approval_required,
+    "approve_unit_reply": _reply_awaiting_approval,
+    "return_unit_reply": _reply_awaiting_approval,
 }

@@ -220,7 +220,8 @@ def test_office_hours_are_edited_and_validated(client, make, login_as, db):
     login_as(make.user(Role.ADMIN))
     form = {"morning_start": "09:00", "morning_end": "12:00", "afternoon_start": "14:00",
             "afternoon_end": "18:00", "extension_max_requests": "2",
-            "extension_max_total_days": "10", "extension_request_lead_days": "1"}
+            "extension_max_total_days": "10", "extension_request_lead_days": "1",
+            "reopen_limit": "2", "supervision_order_days": "3"}
     bad = post_form(client, "/admin/sla/settings", dict(form, morning_end="15:00"))
     assert bad.status_code == 200 and "must be in order" in bad.get_data(as_text=True)
     assert services.get_settings().morning_start.hour == 8

@@ -6,6 +6,8 @@ The expectations below are written from DOMAIN §3.1, independently of ``workflo
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from app.core.errors import PermissionDenied
@@ -38,6 +40,10 @@ DOMAIN_TABLE = {
     "approve_extension": ({S.IN_PROGRESS}, {"supervisor"}),
     "reject_extension": ({S.IN_PROGRESS}, {"supervisor"}),
     "reply": ({S.IN_PROGRESS}, {"handler", "lead"}),
+    # "unit lead approves where policy says" [cfg]: by default the policy says nowhere.
+    "submit_reply": ({S.IN_PROGRESS}, set()),
+    "approve_unit_reply": ({S.IN_PROGRESS}, set()),
+    "return_unit_reply": ({S.IN_PROGRESS}, set()),
     "approve_reply": ({S.REPLIED}, {"dispatcher"}),
     "send_back": ({S.REPLIED}, {"dispatcher"}),
     "rate": ({S.FOLLOW_UP}, {"firm_user"}),
@@ -59,7 +65,8 @@ DOMAIN_TARGET = {
     "dispatch": S.DISPATCHED, "acknowledge": S.IN_PROGRESS,
     "request_return": S.RETURN_REQUESTED, "approve_return": S.SUBMITTED,
     "reject_return": S.IN_PROGRESS, "suspend": S.SUSPENDED, "resume": S.IN_PROGRESS,
-    "reply": S.REPLIED, "approve_reply": S.FOLLOW_UP, "send_back": S.IN_PROGRESS,
+    "reply": S.REPLIED, "approve_unit_reply": S.REPLIED, "approve_reply": S.FOLLOW_UP,
+    "send_back": S.IN_PROGRESS,
     "rate": S.CLOSED, "record_follow_up": S.CLOSED, "reopen": S.IN_PROGRESS,
     "final_reply": S.CLOSED, "withdraw": S.WITHDRAWN, "reopen_closed": S.IN_PROGRESS,
 }
@@ -80,6 +87,8 @@ def valid_data(action: str, cast, make) -> dict:
         "decline_extension": {"reason": "理由不充分"},
         "reject_extension": {"reason": "理由不充分"},
         "reply": {"text": "已办结。"},
+        "submit_reply": {"text": "已办结，请审核。"},
+        "return_unit_reply": {"reason": "请补充政策依据"},
         "send_back": {"reason": "答复不完整"},
         "rate": {"level": 4},
         "log_follow_up_attempt": {"note": "无人接听"},
@@ -102,16 +111,52 @@ def prepare(action: str, ticket, cast) -> None:
             transition(ticket, "endorse_extension", cast.lead)
     if action == "final_reply":
         transition(ticket, "sign_final_reply", cast.lead, text="经核查无法解决。")
+    if action in ("approve_unit_reply", "return_unit_reply") and approval_required():
+        transition(ticket, "submit_reply", cast.handler, text="已协调解决，请审核。")
 
+
+def approval_required() -> bool:
+    return services.workflow_settings().reply_needs_unit_lead_approval
+
+
+#: Where policy makes the unit lead approve replies, only these rows differ: a handler submits
+#: the reply, the unit lead approves or returns it, and only the lead replies directly.
+APPROVAL_TABLE = {
+    **DOMAIN_TABLE,
+    "reply": ({S.IN_PROGRESS}, {"lead"}),
+    "submit_reply": ({S.IN_PROGRESS}, {"handler"}),
+    "approve_unit_reply": ({S.IN_PROGRESS}, {"lead"}),
+    "return_unit_reply": ({S.IN_PROGRESS}, {"lead"}),
+}
+REPLY_ACTIONS = ("reply", "submit_reply", "approve_unit_reply", "return_unit_reply",
+                 "approve_reply", "send_back")
 
 CASES = [(state, name) for state in S for name in DOMAIN_TABLE]
+APPROVAL_CASES = [(state, name) for state in S for name in REPLY_ACTIONS]
 
 
 @pytest.mark.parametrize(("state", "name"), CASES, ids=[f"{s}-{a}" for s, a in CASES])
 def test_action_allowed_exactly_as_domain_table_says(state, name, ticket_in, cast, make,
                                                      frozen_clock):
+    check_matrix_cell(DOMAIN_TABLE, state, name, ticket_in, cast, make)
+
+
+@pytest.mark.parametrize(("state", "name"), APPROVAL_CASES,
+                         ids=[f"{s}-{a}" for s, a in APPROVAL_CASES])
+def test_with_unit_lead_reply_approval_the_reply_actions_follow_the_policy(
+        state, name, ticket_in, cast, make, frozen_clock):
+    ticket = ticket_in(state)  # walked there under the default policy
+    from app.sla import services as sla
+
+    sla.get_settings().reply_needs_unit_lead_approval = True
+    db.session.flush()
+    check_matrix_cell(APPROVAL_TABLE, state, name, lambda _state: ticket, cast, make)
+
+
+def check_matrix_cell(table, state, name, ticket_in, cast, make) -> None:
+    """Every role is offered the action, and may perform it, exactly as ``table`` says."""
     ticket = ticket_in(state)
-    sources, who = DOMAIN_TABLE[name]
+    sources, who = table[name]
     if state in sources:
         prepare(name, ticket, cast)
     for role in ROLES:
@@ -138,7 +183,46 @@ def test_action_allowed_exactly_as_domain_table_says(state, name, ticket_in, cas
 def test_every_action_of_the_table_is_in_the_matrix():
     from app.tickets.workflow import ACTIONS
 
-    assert set(ACTIONS) == set(DOMAIN_TABLE)
+    assert set(ACTIONS) == set(DOMAIN_TABLE) == set(APPROVAL_TABLE)
+
+
+def test_a_submitted_reply_waits_for_the_lead_and_becomes_the_reply_when_approved(
+        ticket_in, cast, frozen_clock):
+    from app.sla import services as sla
+    from app.tickets.models import ReplyApproval, ReplyApprovalStatus
+
+    sla.get_settings().reply_needs_unit_lead_approval = True
+    ticket = ticket_in(S.IN_PROGRESS)
+    with pytest.raises(PermissionDenied):
+        transition(ticket, "reply", cast.handler, text="直接答复")
+    transition(ticket, "submit_reply", cast.handler, text="初稿")
+    assert ticket.status == S.IN_PROGRESS and ticket.reply_text is None
+    with pytest.raises(InvalidTransition):  # one reply waits at a time
+        transition(ticket, "submit_reply", cast.handler, text="第二稿")
+    transition(ticket, "return_unit_reply", cast.lead, reason="请补充依据")
+    transition(ticket, "submit_reply", cast.handler, text="已协调人社局解决。")
+    approved_at = frozen_clock.advance(timedelta(hours=2))
+    transition(ticket, "approve_unit_reply", cast.lead)
+    assert ticket.status == S.REPLIED and ticket.reply_text == "已协调人社局解决。"
+    assert ticket.replied_at == approved_at and ticket.reply_review_due_at is not None
+    rows = db.session.query(ReplyApproval).filter_by(ticket_id=ticket.id).order_by(
+        ReplyApproval.id).all()
+    assert [r.status for r in rows] == [ReplyApprovalStatus.RETURNED,
+                                        ReplyApprovalStatus.APPROVED]
+    assert rows[0].decision_reason == "请补充依据" and rows[1].decided_by_id == cast.lead.id
+
+
+def test_a_reply_still_waiting_can_be_decided_after_the_policy_is_switched_off(
+        ticket_in, cast, frozen_clock):
+    from app.sla import services as sla
+
+    ticket = ticket_in(S.IN_PROGRESS)
+    sla.get_settings().reply_needs_unit_lead_approval = True
+    transition(ticket, "submit_reply", cast.handler, text="初稿")
+    sla.get_settings().reply_needs_unit_lead_approval = False
+    assert "reply" not in {a.name for a in allowed_actions(ticket, cast.handler)}
+    transition(ticket, "approve_unit_reply", cast.lead)
+    assert ticket.status == S.REPLIED
 
 
 def test_system_may_only_urge_supervise_and_resume(ticket_in):
@@ -173,4 +257,3 @@ def test_missing_required_data_is_refused(ticket_in, cast):
     with pytest.raises(ValidationFailed):
         transition(ticket, "reject_intake", cast.dispatcher, reason="  ", proper_channel="")
     assert ticket.status == S.SUBMITTED
-    assert services.REOPEN_LIMIT == 2

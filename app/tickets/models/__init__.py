@@ -10,6 +10,7 @@ from app.tickets.models.enums import (
     CommentVisibility,
     DemandType,
     ExtensionStatus,
+    ReplyApprovalStatus,
     ReturnStatus,
     ServiceMode,
     SlaStatus,
@@ -18,7 +19,13 @@ from app.tickets.models.enums import (
     UrgeKind,
     Urgency,
 )
-from app.tickets.models.requests import ExtensionRequest, ReturnRequest, SupervisionOrder, Urge
+from app.tickets.models.requests import (
+    ExtensionRequest,
+    ReplyApproval,
+    ReturnRequest,
+    SupervisionOrder,
+    Urge,
+)
 from app.tickets.models.ticket import (
     Ticket,
     TicketAssistingUnit,
@@ -32,8 +39,9 @@ from app.tickets.models.timeline import Attachment, Comment, TicketEvent, Ticket
 __all__ = [
     "FINISHED_STATES", "TERMINAL_STATES", "UNIT_STATES", "Attachment", "Category", "Channel",
     "ClosureKind", "Comment", "CommentVisibility", "DemandType", "DispatchRule",
-    "ExtensionRequest", "ExtensionStatus", "ReturnRequest", "ReturnStatus", "ServiceMode",
-    "SlaStatus", "SupervisionOrder", "SupervisionStatus", "Ticket", "TicketAssistingUnit",
+    "ExtensionRequest", "ExtensionStatus", "ReplyApproval", "ReplyApprovalStatus",
+    "ReturnRequest", "ReturnStatus", "ServiceMode", "SlaStatus", "SupervisionOrder",
+    "SupervisionStatus", "Ticket", "TicketAssistingUnit",
     "TicketEvent", "TicketEventImmutable", "TicketNotDeletable", "TicketReferenceCounter",
     "TicketStatus", "Urge", "UrgeKind", "Urgency", "format_reference", "new_access_token",
 ]

@@ -14,8 +14,8 @@ from app.sla.enums import DemandType, ServiceMode, SlaStatus, Urgency
 
 __all__ = [
     "Channel", "ClosureKind", "CommentVisibility", "DemandType", "ExtensionStatus",
-    "ReturnStatus", "ServiceMode", "SlaStatus", "SupervisionStatus", "TicketStatus", "UrgeKind",
-    "Urgency",
+    "ReplyApprovalStatus", "ReturnStatus", "ServiceMode", "SlaStatus", "SupervisionStatus",
+    "TicketStatus", "UrgeKind", "Urgency",
 ]
 
 
@@ -132,6 +132,21 @@ EXTENSION_STATUS_LABELS = {
 #: Extension requests still open.
 OPEN_EXTENSION_STATES = frozenset({ExtensionStatus.AWAITING_ENDORSEMENT,
                                    ExtensionStatus.AWAITING_DECISION})
+
+
+class ReplyApprovalStatus(StrEnum):
+    """A handler's reply waiting for the unit lead where policy requires it (DOMAIN §3.1)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    RETURNED = "returned"
+
+
+REPLY_APPROVAL_STATUS_LABELS = {
+    ReplyApprovalStatus.PENDING: _l("Awaiting the unit lead"),
+    ReplyApprovalStatus.APPROVED: _l("Approved"),
+    ReplyApprovalStatus.RETURNED: _l("Returned to the handler"),
+}
 
 
 class ReturnStatus(StrEnum):

@@ -10,7 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.clock import now_utc
 from app.db import UTCDateTime, enum_type
 from app.extensions import db
-from app.tickets.models.enums import ExtensionStatus, ReturnStatus, SupervisionStatus, UrgeKind
+from app.tickets.models.enums import (
+    ExtensionStatus,
+    ReplyApprovalStatus,
+    ReturnStatus,
+    SupervisionStatus,
+    UrgeKind,
+)
 
 
 class ExtensionRequest(db.Model):
@@ -84,6 +90,36 @@ class ReturnRequest(db.Model):
     requested_by = relationship("User", foreign_keys=[requested_by_id])
     unit = relationship("Unit", foreign_keys=[unit_id], lazy="joined")
     suggested_unit = relationship("Unit", foreign_keys=[suggested_unit_id], lazy="joined")
+
+
+class ReplyApproval(db.Model):
+    """A handler's reply waiting for the unit lead, where policy requires it (DOMAIN §3.1 [cfg]).
+
+    The ticket stays ``in_progress`` (its handling clock runs on) until the lead approves the
+    text, which then becomes the ticket's reply, or returns it with a reason.
+    """
+
+    __tablename__ = "ticket_reply_approvals"
+    __table_args__ = (
+        sa.CheckConstraint("(status = 'pending') = (decided_at IS NULL)",
+                           name="decided_has_decided_at"),
+        sa.Index("ix_ticket_reply_approvals_ticket_id_status", "ticket_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), nullable=False)
+    status: Mapped[ReplyApprovalStatus] = mapped_column(
+        enum_type(ReplyApprovalStatus, "reply_approval_status"), nullable=False,
+        default=ReplyApprovalStatus.PENDING)
+    text: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    ticket = relationship("Ticket")
+    requested_by = relationship("User", foreign_keys=[requested_by_id], lazy="joined")
 
 
 class Urge(db.Model):
