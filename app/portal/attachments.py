@@ -1,8 +1,9 @@
-"""Files a requester attaches: checked by content and size, stored outside the web root.
+"""Files attached to a ticket by a requester or by staff: checked, then stored outside web root.
 
-The type is decided by the file's first bytes, never by its name or the browser's claim, and
-the file is saved under a random name in ``TICKET_UPLOAD_DIR`` (default ``instance/uploads``),
-so nothing uploaded can be served as a page or reach another path.
+The type is decided by :func:`app.core.file_types.identify` — the file's content, which must
+agree with its extension; never the browser's claim — and the file is saved under a random name
+in ``TICKET_UPLOAD_DIR`` (default ``instance/uploads``), so nothing uploaded can be served as a
+page or reach another path. Every check runs before anything is written.
 """
 
 from __future__ import annotations
@@ -14,28 +15,13 @@ import secrets
 from flask import current_app
 from flask_babel import gettext as _
 
+from app.core import file_types
 from app.core.clock import now_utc
 from app.core.errors import ValidationFailed
 from app.extensions import db
 from app.tickets.models import Attachment, CommentVisibility
 
-#: (leading bytes, content type) of the formats a firm may send: PDF, images, Office files.
-SIGNATURES = (
-    (b"%PDF-", "application/pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"PK\x03\x04", "application/zip"),  # docx, xlsx, pptx, zip
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/x-ole-storage"),  # doc, xls
-)
 MAX_FILES = 5
-
-
-def sniff(head: bytes) -> str | None:
-    """The content type the leading bytes prove, or ``None`` for anything else."""
-    for magic, content_type in SIGNATURES:
-        if head.startswith(magic):
-            return content_type
-    return None
 
 
 def storage_dir() -> str:
@@ -52,7 +38,8 @@ def check_files(files, limit_setting: str = "PORTAL_UPLOAD_MAX_BYTES"
 
     Staff pages pass ``TICKET_UPLOAD_MAX_BYTES``: the same checks, their own size limit.
 
-    :raises ValidationFailed: too many files, a file too large, or of a type not accepted.
+    :raises ValidationFailed: too many files, a file too large, or not one of the accepted
+        kinds (:func:`app.core.file_types.identify`).
     """
     limit = current_app.config.get(limit_setting, 10 * 1024 * 1024)
     checked = []
@@ -62,10 +49,8 @@ def check_files(files, limit_setting: str = "PORTAL_UPLOAD_MAX_BYTES"
         content = upload.read(limit + 1)
         if len(content) > limit:
             raise ValidationFailed(_("Each file may be at most %(mb)d MB.", mb=limit // 2**20))
-        content_type = sniff(content[:16])
-        if content_type is None:
-            raise ValidationFailed(_("Only PDF, PNG, JPEG and Office files are accepted."))
-        checked.append((os.path.basename(upload.filename)[-255:], content, content_type))
+        kind = file_types.identify(upload.filename, content)
+        checked.append((file_types.safe_name(upload.filename), content, kind.content_type))
     if len(checked) > MAX_FILES:
         raise ValidationFailed(_("Attach at most %(n)d files.", n=MAX_FILES))
     return checked

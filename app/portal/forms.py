@@ -16,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from app.core.file_types import ACCEPT
 from app.core.forms import options
 from app.core.validators import MainlandMobile
 from app.firms import uscc as uscc_rules
@@ -59,8 +60,8 @@ class RequestForm(FlaskForm):
                                 validators=[DataRequired(), Length(max=DESCRIPTION_MAX)],
                                 render_kw={"rows": 6})
     attachments = MultipleFileField(
-        _l("Attachments (optional)"),
-        description=_l("Up to 5 files: PDF, images or Office documents, 10 MB each."))
+        _l("Attachments (optional)"), render_kw={"accept": ACCEPT},
+        description=_l("Up to 5 files: PDF, JPG, PNG, DOCX or XLSX, 10 MB each."))
     is_taiwan = BooleanField(_l("Taiwan-invested firm or Taiwan compatriot (涉台)"))
     consent = BooleanField(_l("I have read the privacy notice and agree to my data being used "
                               "to handle this request."),
@@ -90,7 +91,7 @@ class SupplyForm(FlaskForm):
     text = TextAreaField(_l("Information"), validators=[DataRequired(),
                                                         Length(max=DESCRIPTION_MAX)],
                          render_kw={"rows": 4})
-    attachments = MultipleFileField(_l("Attachments (optional)"))
+    attachments = MultipleFileField(_l("Attachments (optional)"), render_kw={"accept": ACCEPT})
     submit = SubmitField(_l("Send information"))
 
 

@@ -189,5 +189,5 @@ def test_a_file_that_is_not_a_document_is_refused(client):
     response = post_request(client, dict(request_data(), **files),
                             content_type="multipart/form-data")
     assert response.status_code == 400
-    assert "Only PDF" in response.get_data(as_text=True)
+    assert "not a PDF, JPG, PNG, DOCX or XLSX" in response.get_data(as_text=True)
     assert ticket_count() == 0

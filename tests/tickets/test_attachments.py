@@ -13,16 +13,17 @@ import sqlalchemy as sa
 from app.core.audit import AuditEvent
 from app.extensions import db
 from app.tickets.models import Attachment, CommentVisibility, TicketStatus
+from tests.core.test_file_types import OLE, docx, jpeg, png, xlsx, zip_of
 from tests.helpers import csrf_token
 
 S = TicketStatus
 PDF = b"%PDF-1.7 minutes of the site visit"
 CONTENTS = {
     "note.pdf": PDF,
-    "photo.jpg": b"\xff\xd8\xff\xe0 jpeg",
-    "scan.png": b"\x89PNG\r\n\x1a\n png",
-    "letter.docx": b"PK\x03\x04 docx",
-    "figures.xlsx": b"PK\x03\x04 xlsx",
+    "photo.jpg": jpeg(),
+    "scan.png": png(),
+    "letter.docx": docx(),
+    "figures.xlsx": xlsx(),
 }
 
 
@@ -65,7 +66,21 @@ def test_renamed_executable_is_refused_and_nothing_is_stored(ticket_in, cast, lo
                                                              upload_dir):
     ticket = ticket_in(S.IN_PROGRESS)
     response = upload(login_as(cast.handler), ticket, "report.pdf", b"MZ\x90\x00\x03 program")
-    assert "Only PDF, PNG, JPEG and Office files are accepted." in response.get_data(as_text=True)
+    assert "not a PDF, JPG, PNG, DOCX or XLSX" in response.get_data(as_text=True)
+    assert attachment_rows() == [] and stored_files(upload_dir) == []
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("old.doc", OLE, "only PDF, JPG, PNG, DOCX and XLSX"),
+    ("old.docx", OLE, "old Word or Excel"),
+    ("bundle.docx", zip_of({"readme.txt": "x"}), "ZIP archives are not accepted"),
+    ("letter.xlsx", docx(), "the name says .xlsx"),
+])
+def test_the_staff_page_refuses_what_the_shared_check_refuses(name, content, message, ticket_in,
+                                                              cast, login_as, upload_dir):
+    ticket = ticket_in(S.IN_PROGRESS)
+    response = upload(login_as(cast.handler), ticket, name, content)
+    assert message in response.get_data(as_text=True)
     assert attachment_rows() == [] and stored_files(upload_dir) == []
 
 
