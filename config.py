@@ -76,6 +76,9 @@ class Config:
     PORTAL_LOOKUP_REFERENCE_LIMIT = os.environ.get("PORTAL_LOOKUP_REFERENCE_LIMIT",
                                                    "5 per 10 minutes")
     PORTAL_UPLOAD_MAX_BYTES = _env_int("PORTAL_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+    #: Seconds a worker keeps the public form's category list (and page) before re-reading it;
+    #: an edit in the same worker applies at once (app/portal/cache.py).
+    PORTAL_CHOICES_TTL = _env_int("PORTAL_CHOICES_TTL", 10)
     TICKET_UPLOAD_DIR = os.environ.get("TICKET_UPLOAD_DIR")
     #: Largest file staff may attach on the ticket page.
     TICKET_UPLOAD_MAX_BYTES = _env_int("TICKET_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
@@ -114,6 +117,7 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     SERVER_NAME = None
     MAIL_BACKEND = "capture"
+    PORTAL_CHOICES_TTL = 0  # tests change categories by rollback too: always re-read
 
 
 class ProductionConfig(Config):

@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and initialised in :func:`app.create_app`."""
 
+from flask import request
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
@@ -18,3 +19,10 @@ csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
 bootstrap = Bootstrap5()
+
+
+@limiter.request_filter
+def _reads_are_never_limited() -> bool:
+    """Every rate limit of the application is on POST (sign-in, request form, lookup), so a
+    GET never counts; skipping the limiter's bookkeeping keeps public pages cheap."""
+    return request.method in ("GET", "HEAD", "OPTIONS")

@@ -72,8 +72,11 @@ class RequestForm(FlaskForm):
 
     def set_categories(self, categories) -> None:
         """Offer the active categories."""
-        self.category.choices = options([("", _l("Not sure")),
-                                         *[(str(c.id), c.name) for c in categories]])
+        self.offer_categories([(str(c.id), c.name) for c in categories])
+
+    def offer_categories(self, pairs) -> None:
+        """Offer categories given as ``(value, label)`` pairs (the cached public list)."""
+        self.category.choices = options([("", _l("Not sure")), *pairs])
 
 
 class LookupForm(FlaskForm):

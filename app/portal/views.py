@@ -30,7 +30,7 @@ from app.core.permissions import require, require_permission
 from app.core.security import public
 from app.extensions import db, limiter
 from app.firms.models import Firm
-from app.portal import attachments, bp, queries, services
+from app.portal import attachments, bp, cache, queries, services
 from app.portal.forms import (
     AnswerForm,
     ApproveForm,
@@ -129,12 +129,20 @@ def _request_data(form: RequestForm) -> services.RequestData:
 
 
 def request_form_page(form: RequestForm | None = None, status: int = 200):
-    """The public request form (the front page for anonymous visitors)."""
-    if form is None:
-        form = RequestForm()
-        form.set_categories(queries.active_categories())
-    return render_template("portal/request_form.html", form=form,
-                           action=url_for("portal.new_request")), status
+    """The public request form (the front page for anonymous visitors); the blank page of an
+    anonymous visitor comes from the process cache with their own CSRF token."""
+
+    def render():
+        nonlocal form
+        if form is None:
+            form = RequestForm()
+            form.offer_categories(cache.category_choices())
+        return render_template("portal/request_form.html", form=form,
+                               action=url_for("portal.new_request"))
+
+    if form is None and cache.blank_page_allowed():
+        return cache.blank_page(render), status
+    return render(), status
 
 
 # -- public: the request form ------------------------------------------------------------------
@@ -147,10 +155,11 @@ def new_request():
     """Anyone may send a request; a firm account is sent to its own pre-filled form."""
     if current_user.is_authenticated and current_user.can(P.PORTAL_USE):
         return redirect(url_for("portal.my_new_request"))
-    if request.method == "POST":
-        services.begin_write()
+    if request.method != "POST":
+        return request_form_page()
+    services.begin_write()
     form = RequestForm()
-    form.set_categories(queries.active_categories())
+    form.offer_categories(cache.category_choices())  # the service checks the chosen one
     if form.is_submitted() and _honeypot_tripped(form):
         return request_form_page(form, 400)
     if form.validate_on_submit():

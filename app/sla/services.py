@@ -76,14 +76,10 @@ def load_settings() -> SlaSettings:
 
 
 def _revisions() -> tuple[str, str]:
-    row = db.session.execute(
-        sa.select(SlaSettings.calendar_revision, SlaSettings.policy_revision)
-        .where(SlaSettings.id == 1)
-    ).first()
-    if row is None:
-        settings = get_settings()
-        return settings.calendar_revision, settings.policy_revision
-    return row[0], row[1]
+    """The revision tokens, from the request's settings row: one query for settings, calendar
+    and policies together."""
+    settings = load_settings()
+    return settings.calendar_revision, settings.policy_revision
 
 
 def _per_request(name: str, build: Callable):

@@ -144,7 +144,7 @@ def create_ticket(actor: User | None, *, channel: Channel, service_mode: Service
         raise ValidationFailed(_("A ticket needs a title and a description of the demand."))
     now = now_utc()
     ticket = Ticket(
-        reference=next_reference(now), channel=Channel(channel),
+        channel=Channel(channel),
         service_mode=ServiceMode(service_mode), demand_type=DemandType(demand_type),
         urgency=Urgency(urgency), is_complex=bool(is_complex), category=category,
         title=title.strip(), description=description.strip(), firm=firm,
@@ -159,6 +159,9 @@ def create_ticket(actor: User | None, *, channel: Channel, service_mode: Service
         ticket.firm_id = getattr(actor, "firm_id", None)
     ticket.intake_due_at = deadlines.for_ticket(ticket).due(SlaStep.INTAKE, now)
     _refresh_due(ticket, now)
+    # Last before the insert: the counter's row lock is then held only for the inserts and
+    # the commit, so concurrent submissions queue on it as briefly as possible.
+    ticket.reference = next_reference(now)
     db.session.add(ticket)
     db.session.flush()
     _write_event(ticket, "create", actor, None, S.SUBMITTED, None,
