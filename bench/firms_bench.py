@@ -41,6 +41,7 @@ PAGES = [
     ("list, default order", "/firms/"),
     ("list, page 2000", "/firms/?page=2000"),
     ("sort by employees", "/firms/?sort=-employees"),
+    ("sort by employees, page 2000", "/firms/?sort=-employees&page=2000"),
     ("search, Traditional 2 chars", "/firms/?q=電子"),
     ("search, Traditional name part", "/firms/?q=鼎鑫電子"),
     ("search, rare name part", "/firms/?q=瑞泰铭"),
@@ -48,6 +49,10 @@ PAGES = [
     ("search, contact name", "/firms/?q=王伟"),
     ("filters: area+section+Taiwan", "/firms/?area=1&section=C&origin=taiwan"),
     ("filters: key firms+tag", "/firms/?key=yes&tag=high_tech"),
+    ("filter: Taiwan-invested", "/firms/?origin=taiwan"),
+    ("filter: high-tech tag", "/firms/?tag=high_tech"),
+    ("filters: Taiwan, page 200", "/firms/?origin=taiwan&page=200"),
+    ("search 電子 + Taiwan", "/firms/?q=電子&origin=taiwan"),
 ]
 
 

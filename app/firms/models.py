@@ -143,6 +143,11 @@ class Industry(db.Model):
         return f"<Industry {self.code}>"
 
 
+#: The columns the firm list filters on (besides the search key and tags).
+FILTER_COLUMNS = ("archived_at", "area_id", "industry_section", "capital_origin", "is_key_firm",
+                  "commissioner_id")
+
+
 class Firm(TimestampMixin, db.Model):
     """A firm, identified for life by its USCC. Archived, never deleted."""
 
@@ -153,9 +158,20 @@ class Firm(TimestampMixin, db.Model):
         sa.CheckConstraint("employees IS NULL OR employees >= 0", name="employees_not_negative"),
         sa.CheckConstraint("substr(industry_code, 1, 1) = industry_section",
                            name="industry_code_in_section"),
-        sa.Index("ix_firms_name", "name"),
-        sa.Index("ix_firms_created_at", "created_at"),
-        sa.Index("ix_firms_employees", "employees"),
+        # One index per list order, ending in the id tie-break and carrying every filter
+        # column: a page's ids are read from the index alone, even at OFFSET 50,000.
+        *(sa.Index(f"ix_firms_{column}_id", column, "id", postgresql_include=list(FILTER_COLUMNS))
+          for column in ("name", "created_at", "employees")),
+        # The common filter combinations among active firms: counted from the index alone.
+        sa.Index("ix_firms_active_area_section_origin", "area_id", "industry_section",
+                 "capital_origin", postgresql_where=sa.text("archived_at IS NULL"),
+                 sqlite_where=sa.text("archived_at IS NULL")),
+        sa.Index("ix_firms_active_origin_section", "capital_origin", "industry_section",
+                 postgresql_where=sa.text("archived_at IS NULL"),
+                 sqlite_where=sa.text("archived_at IS NULL")),
+        sa.Index("ix_firms_active_key_commissioner_id_id", "commissioner_id", "id",
+                 postgresql_where=sa.text("is_key_firm AND archived_at IS NULL"),
+                 sqlite_where=sa.text("is_key_firm AND archived_at IS NULL")),
         sa.Index("ix_firms_area_id", "area_id"),
         sa.Index("ix_firms_industry_section", "industry_section"),
         sa.Index("ix_firms_capital_origin", "capital_origin"),

@@ -51,8 +51,8 @@ from app.firms.models import (
 from app.tickets.panels import firm_ticket_panel
 from app.visits.panels import firm_panels
 
-#: The firm list counts matches only this far ("more than 10000"): exact counts of 100,000
-#: firms cost more than the page itself.
+#: The firm list counts matches only this far past the current page ("more than 10000"):
+#: exact counts of 100,000 firms cost more than the page itself.
 COUNT_LIMIT = 10_000
 
 LABELS = {"capital_origin": CAPITAL_ORIGIN_LABELS, "legal_form": LEGAL_FORM_LABELS,
@@ -82,7 +82,8 @@ def _filters(args) -> tuple[FirmFilterForm, queries.FirmFilters]:
 def index():
     """Search, filter, sort and page through the registry."""
     form, filters = _filters(request.args)
-    page = paginate(queries.firms_query(filters, today_local()), count_limit=COUNT_LIMIT)
+    page = paginate(queries.firms_query(filters, today_local()), count_limit=COUNT_LIMIT,
+                    key=Firm.id)
     return render_template("firms/index.html", form=form, page=page)
 
 

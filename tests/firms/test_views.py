@@ -1,5 +1,6 @@
 """Firm pages: permissions by role, masking, Traditional search, query count, export."""
 
+import re
 from datetime import date
 
 import pytest
@@ -267,3 +268,49 @@ def test_one_and_two_character_searches(client, make, login_as, query, found):
     make.contact(firm, name="王伟")
     login_as(make.user(Role.HANDLER))
     assert (firm.name in client.get(f"/firms/?q={query}").get_data(as_text=True)) is found
+
+
+def _listed_ids(body: str) -> list[int]:
+    table = body.split('data-testid="firm-list"', 1)[1] if 'data-testid="firm-list"' in body \
+        else ""
+    return [int(n) for n in re.findall(r'href="/firms/(\d+)"', table)]
+
+
+@pytest.mark.parametrize("sort,key", [
+    ("name", lambda f: (f.name, f.id)), ("-name", lambda f: (f.name, f.id)),
+    ("employees", lambda f: (f.employees, f.id)), ("-employees", lambda f: (f.employees, f.id)),
+])
+def test_pages_split_the_sorted_list_without_gaps_or_repeats(client, make, login_as, app,
+                                                             monkeypatch, sort, key):
+    """Each page's rows are loaded by their ids (a deferred join); the pages still follow the
+    chosen order, ties broken by id, and only the filtered firms appear."""
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    firms = [make.firm(name=f"昆山{letter}分页有限公司", employees=size, capital_origin="taiwan")
+             for letter, size in zip("戊乙丁甲丙", (30, 10, 30, 20, 10), strict=True)]
+    make.firm(name="昆山内资分页有限公司", capital_origin="domestic", employees=15)
+    expected = [f.id for f in sorted(firms, key=key, reverse=sort.startswith("-"))]
+    login_as(make.user(Role.HANDLER))
+    pages = [_listed_ids(client.get(f"/firms/?origin=taiwan&sort={sort}&page={n}")
+                         .get_data(as_text=True)) for n in (1, 2, 3, 4)]
+    assert pages[:3] == [expected[0:2], expected[2:4], expected[4:]]
+    assert pages[3] == []
+
+
+def test_a_capped_count_still_leads_to_the_next_pages(client, make, login_as, app,
+                                                      monkeypatch):
+    """The count stops COUNT_LIMIT rows past the current page, so "Next" works on deep pages,
+    and the last stretch is counted exactly."""
+    from app.firms import views
+
+    monkeypatch.setattr(views, "COUNT_LIMIT", 3)
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    for _ in range(7):
+        make.firm()
+    login_as(make.user(Role.HANDLER))
+    first = client.get("/firms/").get_data(as_text=True)
+    assert "More than 3 · page 1" in first and "?page=2" in first
+    second = client.get("/firms/?page=2").get_data(as_text=True)
+    assert "More than 5 · page 2" in second and "?page=3" in second
+    last = client.get("/firms/?page=4").get_data(as_text=True)
+    assert "7 in total · page 4 of 4" in last
+    assert len(_listed_ids(last)) == 1
