@@ -172,6 +172,9 @@ class Firm(TimestampMixin, db.Model):
         sa.Index("ix_firms_active_key_commissioner_id_id", "commissioner_id", "id",
                  postgresql_where=sa.text("is_key_firm AND archived_at IS NULL"),
                  sqlite_where=sa.text("is_key_firm AND archived_at IS NULL")),
+        # Active firms by id: a tag filter is answered from the tags, each checked here.
+        sa.Index("ix_firms_active_id", "id", postgresql_where=sa.text("archived_at IS NULL"),
+                 sqlite_where=sa.text("archived_at IS NULL")),
         sa.Index("ix_firms_area_id", "area_id"),
         sa.Index("ix_firms_industry_section", "industry_section"),
         sa.Index("ix_firms_capital_origin", "capital_origin"),
