@@ -4,16 +4,24 @@
     python bench/portal_load.py \\
         --database postgresql+psycopg://postgres@127.0.0.1:5432/ruyi_portal_bench
 
-Builds a fresh database (migrations, then ``flask demo seed``), starts gunicorn with two
-workers and the per-IP limits raised, then:
+Builds a fresh database (migrations, then ``flask demo seed``), starts gunicorn with the
+production settings of ``gunicorn.conf.py`` (two workers unless told otherwise) and the per-IP
+limits raised, then:
 
-1. the form page: ``wrk`` (2 threads, as many connections as clients) for ``--page-seconds``;
+1. the form page: ``wrk`` (2 threads, as many connections as clients, no cookies: every
+   request is a first visit with a new session) for ``--page-seconds``; with ``--bare`` also a
+   plain Flask app serving a page of the same size on the same gunicorn settings (the ceiling)
+   and the application's own ``/bench/bare`` (framework and middleware, no page);
 2. submissions: ``--clients`` concurrent clients (spread over processes so the client's own
    GIL is not the bottleneck), each fetching the form once for its session and CSRF token and
    then posting complete requests with unique titles for ``--seconds``.
 
 Every answer is counted by status; every accepted submission's tracking token (from the
-redirect) is then looked up in the database, so "accepted" means "stored".
+redirect) is then looked up in the database, so "accepted" means "stored". Besides requests
+per second — which on a shared machine mostly measure the share of CPU the server got — it
+reports the **CPU time per request** of the gunicorn workers (and, on PostgreSQL, of the
+database's server processes of this database), read from ``/proc``, and the load average
+before and after each phase. With the defaults the whole run takes about 2½ minutes.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import json
 import multiprocessing
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -72,22 +81,120 @@ def prepare(database: str) -> None:
                        check=True, capture_output=True)
 
 
-def start_server(database: str, port: int, workers: int) -> subprocess.Popen:
-    """gunicorn with ``workers`` sync workers; returns once it answers."""
+def start_server(database: str, port: int, args, app: str = "wsgi:app",
+                 path: str = "/request") -> subprocess.Popen:
+    """gunicorn with ``gunicorn.conf.py`` and the worker options given; returns once it
+    answers ``path``."""
+    options = ["-w", str(args.workers)]
+    if args.worker_class:
+        options += ["-k", args.worker_class]
+    if args.threads:
+        options += ["--threads", str(args.threads)]
     server = subprocess.Popen(  # noqa: S603 - our own gunicorn
-        [os.path.join(VENV_BIN, "gunicorn"), "-w", str(workers), "--no-control-socket",
-         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
+        [os.path.join(VENV_BIN, "gunicorn"), "-c", os.path.join(ROOT, "gunicorn.conf.py"),
+         *options, "--no-control-socket", "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning", app],
         cwd=ROOT, env=_env(database), start_new_session=True)
-    for _ in range(100):
+    for _ in range(150):
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/request")
+            connection.request("GET", path)
             if connection.getresponse().status == 200:
                 return server
         except OSError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     server.kill()
     raise RuntimeError("gunicorn did not start")
+
+
+# -- CPU time and load, from /proc -------------------------------------------------------------
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as handle:
+            return [int(child) for child in handle.read().split()]
+    except OSError:
+        return []
+
+
+def _database_pids(database: str) -> list[int]:
+    """The PostgreSQL server processes serving this database (none for SQLite)."""
+    if not database.startswith("postgresql"):
+        return []
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database)
+    with engine.connect() as connection:
+        pids = list(connection.execute(sa.text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()")).scalars())
+    engine.dispose()
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds used by the gunicorn workers (and this database's server processes)
+    between ``start()`` and ``stop()``; processes that appear meanwhile count in full."""
+
+    def __init__(self, server: subprocess.Popen, database: str):
+        self.server, self.database = server, database
+
+    def _sample(self) -> dict[str, dict[int, float]]:
+        workers = [self.server.pid, *_children(self.server.pid)]
+        return {"server": {pid: _cpu_seconds(pid) for pid in workers},
+                "database": {pid: _cpu_seconds(pid) for pid in _database_pids(self.database)}}
+
+    def start(self) -> None:
+        self.load_before = _loadavg()
+        self.before = self._sample()
+        self.clients_before = _children_cpu()
+
+    def stop(self, requests: int) -> dict:
+        after = self._sample()
+        result = {"load_average_before": self.load_before, "load_average_after": _loadavg()}
+        clients = _children_cpu() - self.clients_before
+        result["client_cpu_ms_per_request"] = (round(clients * 1000 / requests, 3)
+                                               if requests else None)
+        for part in ("server", "database"):
+            if part == "database" and not after[part]:
+                continue
+            used = sum(seconds - self.before[part].get(pid, 0.0)
+                       for pid, seconds in after[part].items())
+            result[f"{part}_cpu_seconds"] = round(used, 2)
+            result[f"{part}_cpu_ms_per_request"] = (round(used * 1000 / requests, 3)
+                                                    if requests else None)
+        if requests:
+            per_request = sum(result.get(f"{part}_cpu_ms_per_request") or 0
+                              for part in ("server", "database", "client"))
+            # What the machine's cores could do if this run had them to itself.
+            result["cpu_bound_ceiling_per_second"] = round(
+                (os.cpu_count() or 1) * 1000 / per_request) if per_request else None
+        return result
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this script's finished children (wrk, the client processes)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _loadavg() -> str:
+    with open("/proc/loadavg", encoding="ascii") as handle:
+        return " ".join(handle.read().split()[:3])
 
 
 def stop_server(server: subprocess.Popen) -> None:
@@ -95,18 +202,41 @@ def stop_server(server: subprocess.Popen) -> None:
     server.wait(timeout=30)
 
 
-def form_page_load(port: int, seconds: int, connections: int) -> dict:
-    """Requests per second on GET /request with wrk (None without wrk)."""
+def page_load(port: int, seconds: int, connections: int, meter: CpuMeter | None = None,
+              path: str = "/request") -> dict:
+    """Requests per second on one page with wrk (None without wrk), and CPU per request."""
     if not shutil.which("wrk"):
         return {"requests_per_second": None, "note": "wrk not installed"}
-    output = subprocess.run(["wrk", "-t2",  # noqa: S603, S607 - wrk on localhost f"-c{connections}", f"-d{seconds}s",
-                             f"http://127.0.0.1:{port}/request"],
+    if meter is not None:
+        meter.start()
+    output = subprocess.run(["wrk", "-t2", f"-c{connections}",  # noqa: S603, S607 - wrk
+                             f"-d{seconds}s", f"http://127.0.0.1:{port}{path}"],
                             capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    total = int(re.search(r"(\d+) requests in", output).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     latency = re.search(r"Latency\s+(\S+)", output).group(1)
-    return {"requests_per_second": rate, "non_2xx_3xx": int(errors.group(1)) if errors else 0,
-            "mean_latency": latency}
+    result = {"requests_per_second": rate, "requests": total,
+              "non_2xx_3xx": int(errors.group(1)) if errors else 0, "mean_latency": latency}
+    if meter is not None:
+        result.update(meter.stop(total))
+    return result
+
+
+def bare_pages(database: str, args, page_bytes: int) -> dict:
+    """The ceilings on the same gunicorn settings: a plain Flask app serving a page of the
+    form page's size, and the application's own ``/bench/bare`` (middleware, no page)."""
+    results = {}
+    for name, app, path in (("plain_flask_same_size", "bench.bare_wsgi:app", "/request"),
+                            ("app_bare_page", "bench.reports_wsgi:app", "/bench/bare")):
+        os.environ["BARE_PAGE_BYTES"] = str(page_bytes)  # read by bench/bare_wsgi.py
+        server = start_server(database, args.port, args, app=app, path=path)
+        try:
+            results[name] = page_load(args.port, args.page_seconds, args.clients,
+                                      CpuMeter(server, ""), path)
+        finally:
+            stop_server(server)
+    return results
 
 
 class Session:
@@ -217,29 +347,55 @@ def main() -> None:
     parser.add_argument("--database", required=True)
     parser.add_argument("--port", type=int, default=8306)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", default=None,
+                        help="gunicorn worker class (default: gunicorn.conf.py's)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per gthread worker (default: gunicorn.conf.py's)")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--page-seconds", type=int, default=20)
+    parser.add_argument("--bare", action="store_true",
+                        help="also measure the bare pages (the ceiling), page-seconds each")
+    parser.add_argument("--skip-page", action="store_true")
+    parser.add_argument("--skip-submissions", action="store_true")
     args = parser.parse_args()
     sys.path.insert(0, ROOT)
     prepare(args.database)
-    server = start_server(args.database, args.port, args.workers)
+    report = {"database": args.database.split("://")[0], "workers": args.workers,
+              "worker_class": args.worker_class or "gunicorn.conf.py",
+              "threads": args.threads or "gunicorn.conf.py", "clients": args.clients,
+              "cpus": os.cpu_count()}
+    server = start_server(args.database, args.port, args)
+    tokens: list = []
     try:
-        page = form_page_load(args.port, args.page_seconds, args.clients)
-        load, tokens = submissions(args.port, args.seconds, args.clients, args.processes)
+        meter = CpuMeter(server, args.database)
+        if not args.skip_page:
+            report["form_page"] = page_load(args.port, args.page_seconds, args.clients, meter)
+            report["form_page_bytes"] = _page_size(args.port)
+        if not args.skip_submissions:
+            meter.start()
+            load, tokens = submissions(args.port, args.seconds, args.clients, args.processes)
+            accepted = load["statuses"].get(302, 0)
+            load.update(meter.stop(sum(load["statuses"].values())))
+            report["submissions"] = load
+            report["accepted"] = accepted
+            report["accepted_per_second"] = round(accepted / load["elapsed_seconds"], 1)
+            report["server_errors"] = sum(n for status, n in load["statuses"].items()
+                                          if status >= 500)
     finally:
         stop_server(server)
-    accepted = load["statuses"].get(302, 0)
-    server_errors = sum(n for status, n in load["statuses"].items() if status >= 500)
-    report = {
-        "database": args.database.split("://")[0], "workers": args.workers,
-        "clients": args.clients, "form_page": page, "submissions": load,
-        "accepted": accepted, "accepted_per_second": round(accepted / load["elapsed_seconds"],
-                                                            1),
-        "server_errors": server_errors, "accepted_and_stored": stored(args.database, tokens),
-    }
+    if tokens:
+        report["accepted_and_stored"] = stored(args.database, tokens)
+    if args.bare:
+        report["bare"] = bare_pages(args.database, args, report.get("form_page_bytes", 10000))
     print(json.dumps(report, ensure_ascii=False, indent=2))
+
+
+def _page_size(port: int) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/request")
+    return len(connection.getresponse().read())
 
 
 if __name__ == "__main__":
