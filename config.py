@@ -61,6 +61,9 @@ class Config:
     IDLE_TIMEOUT_STAFF_MINUTES = _env_int("IDLE_TIMEOUT_STAFF_MINUTES", 30)
     IDLE_TIMEOUT_ADMIN_MINUTES = _env_int("IDLE_TIMEOUT_ADMIN_MINUTES", 15)
 
+    #: Reverse proxies in front (nginx: 1). Their X-Forwarded-For/-Proto are then trusted, so
+    #: rate limits and audit rows see the client's address; 0 trusts no header (spoofable).
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
