@@ -6,14 +6,21 @@ detail always agree.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy.orm import contains_eager, joinedload, lazyload, load_only
 
+from app.auth.models import Unit
 from app.core.permissions import Permission
 from app.core.search import contains
 from app.extensions import db
 from app.sla.enums import SlaStatus
 from app.tickets.models import (
+    Attachment,
     Category,
     Comment,
     DispatchRule,
@@ -59,8 +66,11 @@ def get_visible(user, ticket_id: int) -> Ticket | None:
 
 
 def get_visible_by_reference(user, reference: str) -> Ticket | None:
-    """One ticket by its human reference, under the same rule."""
-    return db.session.scalar(visible_tickets(user).where(Ticket.reference == reference))
+    """One ticket by its human reference, under the same rule, with its assisting units in
+    the same statement."""
+    statement = (visible_tickets(user).where(Ticket.reference == reference)
+                 .options(joinedload(Ticket.assisting_units)))
+    return db.session.execute(statement).unique().scalar_one_or_none()
 
 
 def timeline(ticket: Ticket, include_internal: bool) -> list[Comment | TicketEvent]:
@@ -78,9 +88,193 @@ def timeline(ticket: Ticket, include_internal: bool) -> list[Comment | TicketEve
                   or row.created_at)
 
 
+#: Timeline entries shown at once on the staff ticket page; older ones are a click away.
+TIMELINE_LIMIT = 100
+
+
+@dataclass
+class TicketRecords:
+    """What the ticket page lists besides the ticket: the newest part of the timeline (in time
+    order), the cursor of the entries before it, side requests and attachments."""
+
+    timeline: list = field(default_factory=list)
+    older: str | None = None
+    extensions: list = field(default_factory=list)
+    returns: list = field(default_factory=list)
+    replies: list = field(default_factory=list)
+    orders: list = field(default_factory=list)
+    attachments: list = field(default_factory=list)
+
+
+def ticket_records(ticket: Ticket, user, staff: bool, before: str | None = None,
+                   limit: int = TIMELINE_LIMIT) -> TicketRecords:
+    """Everything the ticket page lists, in ONE statement whatever the ticket's history.
+
+    A ``UNION ALL`` of the newest ``limit`` events and comments (before the cursor ``before``,
+    ``at~kind~id`` of the oldest entry already shown), the extension and return requests and
+    supervision orders (staff only) and the attachments the user may download. Rows carry the
+    same labelled columns (:data:`_RECORD_COLUMNS`), whatever their kind.
+    """
+    from app.tickets.attachment_files import _visible
+
+    cursor = _parse_cursor(before)
+    branches = [_events(ticket, staff, cursor, limit + 1), _comments(ticket, staff, cursor,
+                                                                      limit + 1)]
+    if staff:
+        branches += _side_requests(ticket)
+    attachments = _visible(ticket, user).with_only_columns(*_record(
+        "attachment", Attachment.id, Attachment.created_at, name=Attachment.original_name,
+        size=Attachment.size_bytes, visibility=Attachment.visibility))
+    branches.append(attachments)
+    rows = db.session.execute(sa.union_all(*(_wrapped(b) for b in branches))).all()
+    return _split(rows, limit)
+
+
+def _split(rows, limit: int) -> TicketRecords:
+    records = TicketRecords()
+    entries = sorted((r for r in rows if r.kind in ("event", "comment")),
+                     key=lambda r: (r.at, r.kind, r.id), reverse=True)
+    if len(entries) > limit:
+        last = entries[limit - 1]
+        records.older = f"{last.at.isoformat()}~{last.kind}~{last.id}"
+    records.timeline = entries[:limit][::-1]
+    lists = {"extension": records.extensions, "return": records.returns,
+             "reply": records.replies, "order": records.orders,
+             "attachment": records.attachments}
+    for row in sorted((r for r in rows if r.kind in lists), key=lambda r: (r.at, r.id)):
+        lists[row.kind].append(row)
+    for name in ("extensions", "returns", "replies", "orders"):
+        getattr(records, name).reverse()  # newest first, as before
+    return records
+
+
+def _parse_cursor(before: str | None):
+    """``(at, kind, id)`` from ``at~kind~id``, or ``None`` for the newest entries."""
+    from datetime import datetime
+
+    try:
+        at, kind, row_id = (before or "").split("~")
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None or kind not in ("event", "comment"):
+            return None
+        return moment, kind, int(row_id)
+    except ValueError:
+        return None
+
+
+def _before(cursor, kind: str, at_column, id_column):
+    """Rows strictly before the cursor in the order (at, kind, id), for one kind's table."""
+    if cursor is None:
+        return sa.true()
+    at, cursor_kind, cursor_id = cursor
+    if kind < cursor_kind:
+        return at_column <= at
+    if kind == cursor_kind:
+        return sa.or_(at_column < at, sa.and_(at_column == at, id_column < cursor_id))
+    return at_column < at
+
+
+def _events(ticket, staff: bool, cursor, limit: int) -> sa.Select:
+    statement = (sa.select(*_record("event", TicketEvent.id, TicketEvent.at,
+                                    who=TicketEvent.actor_name, action=TicketEvent.action,
+                                    from_status=TicketEvent.from_status,
+                                    to_status=TicketEvent.to_status, text=TicketEvent.reason,
+                                    data=TicketEvent.data))
+                 .where(TicketEvent.ticket_id == ticket.id,
+                        _before(cursor, "event", TicketEvent.at, TicketEvent.id)))
+    if not staff:
+        statement = statement.where(TicketEvent.action.in_(sorted(PUBLIC_EVENTS)))
+    return statement.order_by(TicketEvent.at.desc(), TicketEvent.id.desc()).limit(limit)
+
+
+def _comments(ticket, staff: bool, cursor, limit: int) -> sa.Select:
+    from app.auth.models import User
+
+    statement = (sa.select(*_record("comment", Comment.id, Comment.created_at,
+                                    who=User.display_name, text=Comment.body,
+                                    visibility=Comment.visibility))
+                 .select_from(Comment).outerjoin(User, User.id == Comment.author_id)
+                 .where(Comment.ticket_id == ticket.id,
+                        _before(cursor, "comment", Comment.created_at, Comment.id)))
+    if not staff:
+        statement = statement.where(Comment.visibility == "public")
+    return statement.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit)
+
+
+def _side_requests(ticket) -> list[sa.Select]:
+    from app.auth.models import User
+    from app.tickets.models import (
+        ExtensionRequest,
+        ReplyApproval,
+        ReturnRequest,
+        SupervisionOrder,
+    )
+
+    extensions = sa.select(*_record(
+        "extension", ExtensionRequest.id, ExtensionRequest.requested_at,
+        text=ExtensionRequest.reason, status=ExtensionRequest.status,
+        days=ExtensionRequest.days, other_at=ExtensionRequest.proposed_due_at)).where(
+        ExtensionRequest.ticket_id == ticket.id)
+    returns = (sa.select(*_record(
+        "return", ReturnRequest.id, ReturnRequest.requested_at, who=Unit.name,
+        text=ReturnRequest.reason, status=ReturnRequest.status,
+        name=ReturnRequest.legal_basis))
+        .select_from(ReturnRequest).outerjoin(Unit, Unit.id == ReturnRequest.unit_id)
+        .where(ReturnRequest.ticket_id == ticket.id))
+    orders = sa.select(*_record(
+        "order", SupervisionOrder.id, SupervisionOrder.created_at,
+        text=SupervisionOrder.reason, status=SupervisionOrder.status,
+        other_at=SupervisionOrder.due_at)).where(SupervisionOrder.ticket_id == ticket.id)
+    if ticket.status != TicketStatus.IN_PROGRESS:
+        return [extensions, returns, orders]
+    # Only an in-progress ticket can have a reply waiting for its unit lead.
+    replies = (sa.select(*_record(
+        "reply", ReplyApproval.id, ReplyApproval.requested_at, who=User.display_name,
+        text=ReplyApproval.text, status=ReplyApproval.status,
+        name=ReplyApproval.decision_reason))
+        .select_from(ReplyApproval).join(User, User.id == ReplyApproval.requested_by_id)
+        .where(ReplyApproval.ticket_id == ticket.id))
+    return [extensions, returns, orders, replies]
+
+
+#: The columns every record row has, with the type each is read as.
+_RECORD_COLUMNS = {
+    "who": sa.String, "action": sa.String, "from_status": sa.String, "to_status": sa.String,
+    "text": sa.Text, "data": sa.JSON, "status": sa.String, "days": sa.Integer,
+    "other_at": None, "name": sa.String, "size": sa.Integer, "visibility": sa.String,
+}
+
+
+def _record(kind: str, id_column, at_column, **columns) -> list:
+    """One branch's columns in the shared order; missing ones are typed NULLs."""
+    from app.db import UTCDateTime
+
+    values = [sa.literal(kind, sa.String).label("kind"), id_column.label("id"),
+              sa.type_coerce(at_column, UTCDateTime()).label("at")]
+    for name, type_ in _RECORD_COLUMNS.items():
+        type_ = type_() if type_ is not None else UTCDateTime()
+        column = columns.get(name)
+        # A NULL needs a real CAST: PostgreSQL reads a bare NULL in a subquery as text.
+        values.append((sa.type_coerce(column, type_) if column is not None
+                       else sa.cast(sa.null(), type_)).label(name))
+    return values
+
+
+def _wrapped(statement: sa.Select) -> sa.Select:
+    """A branch with its own ORDER BY/LIMIT, wrapped so SQLite accepts it in a UNION."""
+    inner = statement.subquery()
+    return sa.select(*inner.c)
+
+
 def queue(user, name: str, now, q: str = "", status: str = "", sla_status: str = "") -> sa.Select:
-    """One queue of the visible tickets, filtered and ordered by the nearest deadline."""
-    statement = visible_tickets(user)
+    """The ids of one queue of the visible tickets, filtered, nearest deadline first.
+
+    Every column this reads (the order, the state, the SLA mark, the lead unit) is in the
+    covering index ``ix_tickets_queue_order`` (or, for one state, ``ix_tickets_status_queue_
+    order``), so a page walks index entries only and never sorts; :func:`queue_page` then
+    loads the 25 rows it shows.
+    """
+    statement = sa.select(Ticket.id).where(visibility_clause(user))
     statement = {
         "intake": lambda s: s.where(Ticket.status == TicketStatus.SUBMITTED),
         "to_acknowledge": lambda s: s.where(Ticket.status == TicketStatus.DISPATCHED),
@@ -90,15 +284,66 @@ def queue(user, name: str, now, q: str = "", status: str = "", sla_status: str =
         "overdue": lambda s: s.where(Ticket.due_at < now),
     }.get(name, lambda s: s)(statement)
     if q.strip():
-        statement = statement.where(contains(q.strip(), Ticket.reference, Ticket.title,
-                                             Ticket.description))
+        statement = statement.where(_search(q.strip()))
     if status in set(TicketStatus):
         statement = statement.where(Ticket.status == status)
     if sla_status == SlaStatus.OVERDUE:
         statement = statement.where(Ticket.due_at < now)
     elif sla_status in (SlaStatus.ON_TRACK, SlaStatus.DUE_SOON):
         statement = statement.where(Ticket.sla_status == sla_status, Ticket.due_at >= now)
-    return statement.order_by(Ticket.due_at.is_(None), Ticket.due_at, Ticket.id.desc())
+    return statement.order_by(*QUEUE_ORDER)
+
+
+#: Running deadlines first, soonest first; then the rest, newest first. The expression index
+#: ``ix_tickets_queue_order`` stores exactly this order on SQLite and PostgreSQL.
+QUEUE_ORDER = (Ticket.due_at.is_(None), Ticket.due_at, Ticket.id.desc())
+
+#: A queue counts its tickets only up to this many ("more than 500"): an exact count of a
+#: unit's tickets over years would cost more than the page.
+QUEUE_COUNT_LIMIT = 500
+
+
+class QueuePage(Pagination):
+    """One page of a queue: the page's ids from the index, then those rows with their lead
+    unit in the same statement; the total counted up to :data:`QUEUE_COUNT_LIMIT`."""
+
+    def _query_items(self) -> list[Ticket]:
+        ids = (self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+               .subquery())
+        rows = (sa.select(Ticket).join(ids, Ticket.id == ids.c.id).outerjoin(Ticket.lead_unit)
+                .options(lazyload("*"), load_only(*LIST_COLUMNS, raiseload=True),
+                         contains_eager(Ticket.lead_unit).load_only(Unit.name))
+                .order_by(*QUEUE_ORDER))
+        return list(db.session.scalars(rows))
+
+    def _query_count(self) -> int:
+        limited = self._query_args["select"].order_by(None).limit(QUEUE_COUNT_LIMIT + 1)
+        counted = db.session.scalar(sa.select(sa.func.count()).select_from(limited.subquery()))
+        self.total_is_lower_bound = counted > QUEUE_COUNT_LIMIT
+        return min(counted, QUEUE_COUNT_LIMIT)
+
+
+def queue_page(statement: sa.Select, page: int, per_page: int) -> QueuePage:
+    """Paginate :func:`queue`'s ids (three statements whatever the page or the data size)."""
+    return QueuePage(page=page, per_page=per_page, max_per_page=None, error_out=False,
+                     select=statement)
+
+
+#: What a queue row shows; anything else a template touched would raise instead of adding a
+#: query per row.
+LIST_COLUMNS = (Ticket.id, Ticket.reference, Ticket.title, Ticket.status, Ticket.due_at,
+                Ticket.sla_status, Ticket.lead_unit_id, Ticket.version)
+
+
+def _search(text: str) -> sa.ColumnElement[bool]:
+    """Reference, title or description containing ``text``; a whole reference is looked up
+    through its unique index instead."""
+    if REFERENCE.fullmatch(text.upper()):
+        return Ticket.reference == text.upper()
+    return contains(text, Ticket.reference, Ticket.title, Ticket.description)
+
+
+REFERENCE = re.compile(r"[A-Z]{1,4}\d{4}-\d{6}")
 
 
 IN_PROGRESS_STATES = (TicketStatus.IN_PROGRESS, TicketStatus.RETURN_REQUESTED,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -214,10 +215,17 @@ def actor_may(spec: Action, ticket: Ticket, actor: User | None) -> bool:
 
 
 def allowed_actions(ticket: Ticket, user: User | None) -> list[Action]:
-    """The actions this user may take on this ticket now: what the UI offers, nothing more."""
-    return [spec for spec in ACTIONS.values()
-            if ticket.status in spec.sources and actor_may(spec, ticket, user)
-            and _precondition(spec.name, ticket) is None]
+    """The actions this user may take on this ticket now: what the UI offers, nothing more.
+
+    The open extension request is read once for all the extension actions' checks.
+    """
+    token = _OPEN_EXTENSION_MEMO.set({})
+    try:
+        return [spec for spec in ACTIONS.values()
+                if ticket.status in spec.sources and actor_may(spec, ticket, user)
+                and _precondition(spec.name, ticket) is None]
+    finally:
+        _OPEN_EXTENSION_MEMO.reset(token)
 
 
 def _precondition(name: str, ticket: Ticket) -> str | None:
@@ -532,12 +540,22 @@ def end_pause(ticket: Ticket, now: datetime) -> None:
 # -- extensions --------------------------------------------------------------------------------
 
 
+#: While :func:`allowed_actions` runs: ticket id → its open extension request (read once).
+_OPEN_EXTENSION_MEMO: ContextVar[dict | None] = ContextVar("open_extension_memo", default=None)
+
+
 def open_extension(ticket: Ticket) -> ExtensionRequest | None:
     """The extension request still waiting for the unit lead or the supervisor."""
-    return db.session.scalar(sa.select(ExtensionRequest).where(
+    memo = _OPEN_EXTENSION_MEMO.get()
+    if memo is not None and ticket.id in memo:
+        return memo[ticket.id]
+    row = db.session.scalar(sa.select(ExtensionRequest).where(
         ExtensionRequest.ticket_id == ticket.id,
         ExtensionRequest.status.in_([ExtensionStatus.AWAITING_ENDORSEMENT,
                                      ExtensionStatus.AWAITING_DECISION])))
+    if memo is not None:
+        memo[ticket.id] = row
+    return row
 
 
 def _request_extension(step: Step) -> None:

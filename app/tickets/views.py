@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,7 +12,7 @@ from app.auth.models import Unit
 from app.core.clock import now_utc
 from app.core.errors import DomainError
 from app.core.forms import options
-from app.core.pagination import paginate
+from app.core.pagination import page_number
 from app.core.permissions import Permission, require, require_permission
 from app.extensions import db
 from app.tickets import attachment_files, bp, queries, services
@@ -39,8 +39,9 @@ def index():
     form = TicketFilterForm(request.args)
     statement = queries.queue(current_user, queue, now_utc(), form.q.data or "",
                               form.status.data or "", form.sla.data or "")
-    return render_template("tickets/index.html", page=paginate(statement), form=form,
-                           queue=queue, queues=QUEUES)
+    page = queries.queue_page(statement, page_number(), current_app.config["PAGE_SIZE"])
+    return render_template("tickets/index.html", page=page, form=form, queue=queue,
+                           queues=QUEUES)
 
 
 def _load(reference: str) -> Ticket:
@@ -49,28 +50,49 @@ def _load(reference: str) -> Ticket:
     return ticket
 
 
-def _action_form(ticket: Ticket) -> ActionForm:
+#: Dialog fields choosing a unit: the unit list is read only when a dialog shows one.
+UNIT_FIELDS = frozenset({"lead_unit", "suggested_unit", "assisting_units"})
+
+
+def _action_form(ticket: Ticket, dialogs: list[str]) -> ActionForm:
+    """The action form; ``dialogs`` are the dialogs the page shows or the one being posted."""
     form = ActionForm()
-    units = db.session.scalars(sa.select(Unit).where(Unit.is_active.is_(True))
-                               .order_by(Unit.name)).all()
-    choices = options([(u.id, u.name) for u in units])
-    form.lead_unit.choices = form.suggested_unit.choices = choices
-    form.assisting_units.choices = choices
+    _unit_choices(form, dialogs)
     if request.method == "GET":
         form.version.data = ticket.version
-        form.lead_unit.data = queries.suggested_lead_unit_id(ticket)
+        if form.lead_unit.choices:
+            form.lead_unit.data = queries.suggested_lead_unit_id(ticket)
     return form
 
 
-def _render(ticket: Ticket, form: ActionForm, open_action: str | None = None, status=200):
+def _unit_choices(form: ActionForm, dialogs: list[str]) -> None:
+    """Fill the unit selects, reading the units only if one of ``dialogs`` shows a unit."""
+    choices = form.lead_unit.choices or []
+    if not choices and any(UNIT_FIELDS.intersection(DIALOG_FIELDS.get(name, ()))
+                           for name in dialogs):
+        units = db.session.scalars(sa.select(Unit).where(Unit.is_active.is_(True))
+                                   .order_by(Unit.name)).all()
+        choices = options([(u.id, u.name) for u in units])
+    form.lead_unit.choices = form.suggested_unit.choices = choices
+    form.assisting_units.choices = choices
+
+
+def _render(ticket: Ticket, form: ActionForm | None = None, open_action: str | None = None,
+            status=200):
+    """The ticket page in a constant number of statements: the ticket, its SLA settings,
+    one statement for everything it lists, and the unit list only if a dialog needs it."""
     staff = current_user.can(Permission.TICKET_COMMENT)
+    actions = services.allowed_actions(ticket, current_user)
+    dialogs = [action.form for action in actions]
+    if form is None:
+        form = _action_form(ticket, dialogs)
+    else:
+        _unit_choices(form, dialogs)
+    records = queries.ticket_records(ticket, current_user, staff, request.args.get("before"))
     return render_template(
         "tickets/detail.html", ticket=ticket, form=form, comment_form=CommentForm(),
-        actions=services.allowed_actions(ticket, current_user), dialog_fields=DIALOG_FIELDS,
-        timeline=queries.timeline(ticket, include_internal=staff), open_action=open_action,
-        sla_rows=queries.deadline_rows(ticket, now_utc()),
-        requests=queries.side_requests(ticket) if staff else {},
-        attachments=attachment_files.visible(ticket, current_user),
+        actions=actions, dialog_fields=DIALOG_FIELDS, records=records,
+        open_action=open_action, sla_rows=queries.deadline_rows(ticket, now_utc()),
         attachment_form=AttachmentForm(),
     ), status
 
@@ -120,8 +142,7 @@ def _intake_values(form: IntakeForm) -> dict:
 @require_permission(Permission.TICKET_VIEW)
 def detail(reference: str):
     """The ticket page: deadlines, timeline, and exactly the actions the user may take."""
-    ticket = _load(reference)
-    return _render(ticket, _action_form(ticket))
+    return _render(_load(reference))
 
 
 @bp.route("/<reference>/act/<action>", methods=["POST"])
@@ -130,7 +151,7 @@ def act(reference: str, action: str):
     """Perform one workflow action; on refusal the user's text stays in the form."""
     ticket = _load(reference)
     spec = ACTIONS.get(action) or abort(404)
-    form = _action_form(ticket)
+    form = _action_form(ticket, [spec.form])
     if not form.validate_on_submit():
         return _render(ticket, form, action, 400)
     try:

@@ -36,19 +36,26 @@ def firm_panels(firm, user) -> dict:
 def ticket_links(ticket, user) -> dict:
     """Where a ticket came from and what it serves, for the ticket page: the visit issue it was
     handed over from and the lifecycle project stage it is linked to (when ``user`` may see
-    them; a firm user sees neither)."""
-    from app.projects.models import ProjectTicket
+    them; a firm user sees neither).
+
+    One statement for the project link and its project; the visit issue is looked for only on
+    tickets of the ``visit`` channel, the only ones a visit hands over.
+    """
+    from sqlalchemy.orm import joinedload, lazyload
+
+    from app.projects.models import Project, ProjectTicket
+    from app.tickets.models import Channel
     from app.visits.models import VisitIssue
 
-    issue = db.session.scalar(db.select(VisitIssue).where(VisitIssue.ticket_id == ticket.id))
-    link = db.session.get(ProjectTicket, ticket.id)
+    issue = None
+    if ticket.channel == Channel.VISIT:
+        issue = db.session.scalar(db.select(VisitIssue).options(
+            lazyload(VisitIssue.ticket), joinedload(VisitIssue.visit))
+            .where(VisitIssue.ticket_id == ticket.id))
+    found = db.session.execute(
+        db.select(ProjectTicket, Project).options(lazyload(ProjectTicket.ticket))
+        .join(Project, Project.id == ProjectTicket.project_id)
+        .where(ProjectTicket.ticket_id == ticket.id)).first()
+    link, project = found if found is not None else (None, None)
     return {"issue": issue if issue is not None and issue.visit.can_view(user) else None,
-            "project_link": link if link is not None and _project_visible(link, user)
-            else None}
-
-
-def _project_visible(link, user) -> bool:
-    from app.projects.models import Project
-
-    project = db.session.get(Project, link.project_id)
-    return project is not None and project.can_view(user)
+            "project_link": link if link is not None and project.can_view(user) else None}

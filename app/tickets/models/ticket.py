@@ -99,6 +99,13 @@ class Ticket(TimestampMixin, db.Model):
         sa.Index("ix_tickets_created_by_id", "created_by_id"),
         sa.Index("ix_tickets_category_id", "category_id"),
         sa.Index("ix_tickets_created_at", "created_at"),
+        # The queue order (app.tickets.queries.QUEUE_ORDER): open deadlines soonest first, for
+        # all tickets and within one state (intake, to acknowledge). The trailing columns make
+        # them covering: a queue's filters are checked without reading the table.
+        sa.Index("ix_tickets_queue_order", sa.text("(due_at IS NULL)"), "due_at",
+                 sa.text("id DESC"), "lead_unit_id", "status", "sla_status"),
+        sa.Index("ix_tickets_status_queue_order", "status", sa.text("(due_at IS NULL)"),
+                 "due_at", sa.text("id DESC"), "lead_unit_id", "sla_status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
