@@ -217,15 +217,16 @@ def actor_may(spec: Action, ticket: Ticket, actor: User | None) -> bool:
 def allowed_actions(ticket: Ticket, user: User | None) -> list[Action]:
     """The actions this user may take on this ticket now: what the UI offers, nothing more.
 
-    The open extension request is read once for all the extension actions' checks.
+    The open extension request and a reply waiting for approval are read once, in one
+    statement, for all the actions' checks.
     """
-    token = _OPEN_EXTENSION_MEMO.set({})
+    token = _PENDING_MEMO.set({})
     try:
         return [spec for spec in ACTIONS.values()
                 if ticket.status in spec.sources and actor_may(spec, ticket, user)
                 and _precondition(spec.name, ticket) is None]
     finally:
-        _OPEN_EXTENSION_MEMO.reset(token)
+        _PENDING_MEMO.reset(token)
 
 
 def _precondition(name: str, ticket: Ticket) -> str | None:
@@ -540,22 +541,36 @@ def end_pause(ticket: Ticket, now: datetime) -> None:
 # -- extensions --------------------------------------------------------------------------------
 
 
-#: While :func:`allowed_actions` runs: ticket id → its open extension request (read once).
-_OPEN_EXTENSION_MEMO: ContextVar[dict | None] = ContextVar("open_extension_memo", default=None)
-
-
 def open_extension(ticket: Ticket) -> ExtensionRequest | None:
     """The extension request still waiting for the unit lead or the supervisor."""
-    memo = _OPEN_EXTENSION_MEMO.get()
+    return db.session.scalar(sa.select(ExtensionRequest).where(
+        ExtensionRequest.ticket_id == ticket.id,
+        ExtensionRequest.status.in_(OPEN_EXTENSION_STATES)))
+
+
+OPEN_EXTENSION_STATES = (ExtensionStatus.AWAITING_ENDORSEMENT, ExtensionStatus.AWAITING_DECISION)
+
+#: While :func:`allowed_actions` runs: ticket id → :func:`_pending` (one statement per page).
+_PENDING_MEMO: ContextVar[dict | None] = ContextVar("pending_requests_memo", default=None)
+
+
+def _pending(ticket: Ticket) -> tuple[ExtensionStatus | None, bool]:
+    """The state of the open extension request (or ``None``) and whether a reply waits for the
+    unit lead: what the preconditions ask, in one statement (remembered in allowed_actions)."""
+    memo = _PENDING_MEMO.get()
     if memo is not None and ticket.id in memo:
         return memo[ticket.id]
-    row = db.session.scalar(sa.select(ExtensionRequest).where(
-        ExtensionRequest.ticket_id == ticket.id,
-        ExtensionRequest.status.in_([ExtensionStatus.AWAITING_ENDORSEMENT,
-                                     ExtensionStatus.AWAITING_DECISION])))
+    extension = (sa.select(ExtensionRequest.status)
+                 .where(ExtensionRequest.ticket_id == ticket.id,
+                        ExtensionRequest.status.in_(OPEN_EXTENSION_STATES))
+                 .limit(1).scalar_subquery())
+    reply = sa.exists().where(ReplyApproval.ticket_id == ticket.id,
+                              ReplyApproval.status == ReplyApprovalStatus.PENDING)
+    status, waiting = db.session.execute(sa.select(extension, reply)).one()
+    value = (ExtensionStatus(status) if status else None, bool(waiting))
     if memo is not None:
-        memo[ticket.id] = row
-    return row
+        memo[ticket.id] = value
+    return value
 
 
 def _request_extension(step: Step) -> None:
@@ -953,15 +968,14 @@ _HANDLERS: dict[str, Callable[[Step], None]] = {
 
 def _needs_open_extension(*states: ExtensionStatus) -> Callable[[Ticket], str | None]:
     def check(ticket: Ticket) -> str | None:
-        row = open_extension(ticket)
-        if row is None or row.status not in states:
+        if _pending(ticket)[0] not in states:
             return _("There is no extension request waiting for this decision.")
         return None
     return check
 
 
 def _no_open_extension(ticket: Ticket) -> str | None:
-    if open_extension(ticket) is not None:
+    if _pending(ticket)[0] is not None:
         return _("An extension request is already waiting for a decision.")
     return None
 
@@ -993,7 +1007,7 @@ def _needs_signed_final_reply(ticket: Ticket) -> str | None:
 
 
 def _no_pending_reply(ticket: Ticket) -> str | None:
-    if pending_reply_approval(ticket) is not None:
+    if _pending(ticket)[1]:
         return _("A reply is waiting for the unit lead's approval.")
     return None
 
@@ -1005,7 +1019,7 @@ def _reply_approval_required(ticket: Ticket) -> str | None:
 
 
 def _reply_awaiting_approval(ticket: Ticket) -> str | None:
-    if pending_reply_approval(ticket) is None:
+    if not _pending(ticket)[1]:
         return _("There is no reply waiting for approval.")
     return None
 

@@ -7,7 +7,7 @@ the page instead of sorting a million tickets. The trailing columns (lead unit, 
 mark) make them covering, so a unit's queue is filtered on the index alone.
 
 Revision ID: d4e8a1b2c3f5
-Revises: 139c9999520f
+Revises: 0544d8af4675
 Create Date: 2026-11-26 12:20:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d4e8a1b2c3f5"
-down_revision = "139c9999520f"
+down_revision = "0544d8af4675"
 branch_labels = None
 depends_on = None
 
