@@ -7,7 +7,7 @@ the page instead of sorting a million tickets. The trailing columns (lead unit, 
 mark) make them covering, so a unit's queue is filtered on the index alone.
 
 Revision ID: d4e8a1b2c3f5
-Revises: 0544d8af4675
+Revises: 8b4e6c2d1f90
 Create Date: 2026-11-26 12:20:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d4e8a1b2c3f5"
-down_revision = "0544d8af4675"
+down_revision = "8b4e6c2d1f90"
 branch_labels = None
 depends_on = None
 
