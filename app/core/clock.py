@@ -47,6 +47,11 @@ def advance(delta: timedelta) -> datetime:
     return now_utc()
 
 
+def is_frozen() -> bool:
+    """Whether :func:`freeze` is in force (a seeder restores the caller's frozen clock)."""
+    return _frozen is not None
+
+
 def unfreeze() -> None:
     """Return to the real clock."""
     global _frozen

@@ -54,6 +54,11 @@ def pending() -> list[Message]:
     return list(db.session().info.get(_PENDING_KEY, []))
 
 
+def discard_pending() -> int:
+    """Drop the messages queued on the current transaction (demo history e-mails nobody)."""
+    return len(db.session().info.pop(_PENDING_KEY, None) or [])
+
+
 def _as_list(to) -> list[str]:
     return [to] if isinstance(to, str) else list(to or [])
 

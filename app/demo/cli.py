@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
@@ -9,6 +12,7 @@ from flask.cli import AppGroup
 from app.auth import services
 from app.auth.models import Unit, UnitKind, User
 from app.core.permissions import Role
+from app.demo.tickets import DEFAULT_TICKET_COUNT, seed_tickets
 from app.extensions import db
 from app.firms.demo import seed_firms
 from app.portal.demo import seed_snippets
@@ -97,8 +101,13 @@ def _demo_firm_id() -> int | None:
     return db.session.scalar(sa.select(sa.func.min(Firm.id)))
 
 
-def seed_demo() -> dict[str, int]:
-    """Every domain's demo data, in dependency order; returns counts for the summary line."""
+def seed_demo(ticket_count: int = DEFAULT_TICKET_COUNT,
+              progress: Callable[[str], None] | None = None) -> dict[str, int]:
+    """Every domain's demo data, in dependency order; returns counts for the summary line.
+
+    ``ticket_count`` tickets with six months of history are made by the real services
+    (:mod:`app.demo.tickets`); ``progress`` receives a line every tenth of them.
+    """
     units = seed_units()
     users = seed_users(units)
     calendar_days = sum(result.created for result in seed_calendar())
@@ -108,10 +117,11 @@ def seed_demo() -> dict[str, int]:
     snippets = seed_snippets()
     visits = seed_visits()
     report_tickets = seed_report_tickets()
+    history = seed_tickets(ticket_count, progress)
     return {"units": len(units), "new users": len(users), "new calendar days": calendar_days,
             "new SLA policies": policies, "new firms": firms,
             "new answer snippets": snippets, **visits,
-            "new report demo tickets": report_tickets}
+            "new report demo tickets": report_tickets, "new demo tickets": history}
 
 
 def database_is_empty() -> bool:
@@ -121,14 +131,20 @@ def database_is_empty() -> bool:
 
 @demo_cli.command("seed")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
-def seed(if_empty: bool) -> None:
-    """Load the demo units and accounts (safe to run again)."""
+@click.option("--tickets", "ticket_count", type=click.IntRange(0, 100_000),
+              default=DEFAULT_TICKET_COUNT, show_default=True,
+              help="Demo tickets with six months of history (0: none).")
+def seed(if_empty: bool, ticket_count: int) -> None:
+    """Load the demo data (safe to run again: what exists is kept)."""
     if if_empty and not database_is_empty():
         click.echo("Database already has data; demo seed skipped.")
         return
-    summary = seed_demo()
+    started = time.monotonic()
+    click.echo(f"Loading demo data ({ticket_count} tickets made by the real workflow)…")
+    summary = seed_demo(ticket_count, progress=click.echo)
     db.session.commit()
-    click.echo("Demo data ready: " + ", ".join(f"{n} {what}" for what, n in summary.items()))
+    click.echo("Demo data ready: " + ", ".join(f"{n} {what}" for what, n in summary.items())
+               + f" ({time.monotonic() - started:.0f} s)")
 
 
 @demo_cli.command("accounts")

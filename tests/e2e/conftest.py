@@ -18,6 +18,9 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.extensions import db
 
+#: Demo tickets for the browser tests: enough for one of every story and held state.
+E2E_DEMO_TICKETS = 60
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -79,7 +82,9 @@ def live_app(tmp_path_factory):
         upgrade()
         from app.demo.cli import seed_demo
 
-        seed_demo()
+        # The full demo (2,000 tickets with six months of history) takes well over 15 s;
+        # the journeys need every state, not the volume.
+        seed_demo(ticket_count=E2E_DEMO_TICKETS)
         db.session.commit()
         db.session.remove()
     return application
