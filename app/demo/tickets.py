@@ -403,8 +403,10 @@ class Story:
             yield from self.follow_up()
             return
         self.dispatch(self.unit)
-        if plan in ("hold_dispatched", "never_ack"):
+        if plan == "hold_dispatched":
             return
+        if plan == "never_ack":  # forgotten until well past the deadline, then handled late
+            yield self.hours_left() + self.rng.uniform(16, 60)
         if plan in ("return", "return_refused", "hold_return_requested"):
             yield self.rng.uniform(0.5, 3)
             yield from self.return_request(plan)
@@ -490,12 +492,12 @@ class Story:
         if plan in ("stuck", "supervised", "hold_overdue"):
             yield self.hours_left() + self.rng.uniform(2, 10)
             self.act("urge", self.cast.dispatcher, reason="已超期，请尽快办理")
+            if plan == "hold_overdue":
+                return
             if plan == "supervised":
                 yield self.rng.uniform(1, 4)
                 self.act("supervise", self.cast.supervisor, reason="超期未办结，请限期答复")
-                yield self.rng.uniform(4, 16)
-            else:
-                return
+            yield self.rng.uniform(8, 40)  # handled at last, late
         if plan == "hold_due_soon":
             return
         if plan == "final_reply":
@@ -504,7 +506,7 @@ class Story:
             yield self.rng.uniform(2, 8)
             self.act("final_reply", self.cast.supervisor)
             return
-        yield from self.reply(late=plan == "late")
+        yield from self.reply(late=plan in ("late", "never_ack"))
         if plan == "hold_replied":
             return
         yield self.rng.uniform(1, 6)

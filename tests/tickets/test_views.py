@@ -146,3 +146,26 @@ def test_firm_sees_the_reply_only_once_approved(ticket_in, cast, login_as):
     transition(ticket, "approve_reply", cast.dispatcher)
     db.session.commit()
     assert "已协调人社局" in client.get(f"/tickets/{ticket.reference}").get_data(as_text=True)
+
+
+def test_unit_lead_approves_a_submitted_reply_through_the_pages(ticket_in, cast, login_as):
+    from app.sla import services as sla
+
+    sla.get_settings().reply_needs_unit_lead_approval = True
+    ticket = ticket_in(S.IN_PROGRESS)
+    handler = login_as(cast.handler)
+    page = handler.get(f"/tickets/{ticket.reference}").get_data(as_text=True)
+    assert 'data-action="submit_reply"' in page and 'data-action="reply"' not in page
+    response = handler.post(f"/tickets/{ticket.reference}/act/submit_reply",
+                            data={"csrf_token": csrf_token(handler, f"/tickets/{ticket.reference}"),
+                                  "version": ticket.version, "text": "已协调人社局专场招聘"})
+    assert response.status_code == 302 and ticket.status == S.IN_PROGRESS
+    lead = login_as(cast.lead)
+    page = lead.get(f"/tickets/{ticket.reference}").get_data(as_text=True)
+    assert 'data-testid="reply-approval"' in page and "已协调人社局专场招聘" in page
+    assert 'data-action="approve_unit_reply"' in page
+    response = lead.post(f"/tickets/{ticket.reference}/act/approve_unit_reply",
+                         data={"csrf_token": csrf_token(lead, f"/tickets/{ticket.reference}"),
+                               "version": ticket.version})
+    assert response.status_code == 302
+    assert ticket.status == S.REPLIED and ticket.reply_text == "已协调人社局专场招聘"
