@@ -363,8 +363,8 @@ def main() -> None:
     sys.path.insert(0, ROOT)
     prepare(args.database)
     report = {"database": args.database.split("://")[0], "workers": args.workers,
-              "worker_class": args.worker_class or "gunicorn.conf.py",
-              "threads": args.threads or "gunicorn.conf.py", "clients": args.clients,
+              "worker_class": args.worker_class or _configured("worker_class"),
+              "threads": args.threads or _configured("threads"), "clients": args.clients,
               "cpus": os.cpu_count()}
     server = start_server(args.database, args.port, args)
     tokens: list = []
@@ -390,6 +390,13 @@ def main() -> None:
     if args.bare:
         report["bare"] = bare_pages(args.database, args, report.get("form_page_bytes", 10000))
     print(json.dumps(report, ensure_ascii=False, indent=2))
+
+
+def _configured(name: str):
+    """A setting of gunicorn.conf.py (as the server reads it), or gunicorn's default."""
+    import runpy
+
+    return runpy.run_path(os.path.join(ROOT, "gunicorn.conf.py")).get(name, 1)
 
 
 def _page_size(port: int) -> int:
