@@ -19,7 +19,7 @@ from app.core import audit, mail
 from app.core.clock import now_utc, today_local
 from app.core.permissions import ROLE_PERMISSIONS, Permission
 from app.extensions import db
-from app.reports import queries, tables
+from app.reports import facts, queries, tables
 from app.reports.periods import Period, week_of
 from app.reports.queries import Context, Dimension, Scope
 from app.sla.services import load_calendar
@@ -76,3 +76,20 @@ def send_weekly(week: str | None) -> None:
     db.session.commit()
     click.echo(_("Sent the report for %(period)s to %(n)d supervisor(s).",
                  period=period.label(), n=len(recipients)))
+
+
+@reports_cli.command("rebuild-facts")
+@click.option("--batch", default=50_000, show_default=True, help="Ticket ids per statement.")
+def rebuild_facts(batch: int) -> None:
+    """Recompute the stored report facts of every ticket (after a bulk import, or after a past
+    day of the working calendar was changed); one transaction."""
+    calendar = load_calendar() if db.session.get_bind().dialect.name == "postgresql" else None
+
+    def report(last_id: int) -> None:
+        click.echo(_("Tickets up to id %(id)d done.", id=last_id))
+
+    written = facts.rebuild(db.session.connection(), calendar, batch=batch, report=report)
+    audit.record("report.rebuild_facts", object_type="report", object_id="facts",
+                 details={"rows": written})
+    db.session.commit()
+    click.echo(_("Rebuilt %(n)d report fact rows.", n=written))

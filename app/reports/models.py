@@ -1,4 +1,4 @@
-"""Indexes the report queries need on tables other packages own.
+"""The stored report facts, and the indexes the report queries need on other packages' tables.
 
 Each figure reads one period of one timestamp column (replied, dispatched, closed, requested,
 decided); without an index per column a month of a million tickets is a full scan. They are
@@ -8,8 +8,13 @@ stay in step with the code that needs them.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from datetime import datetime
 
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import UTCDateTime
+from app.extensions import db
 from app.tickets.models import ExtensionRequest, ReturnRequest, Ticket
 
 REPORT_INDEXES = (
@@ -23,3 +28,42 @@ REPORT_INDEXES = (
     sa.Index("ix_ticket_extension_requests_decided_at",
              ExtensionRequest.__table__.c.decided_at),
 )
+
+
+class ReportFact(db.Model):
+    """One row a supervisor figure counts, kept per ticket (see :mod:`app.reports.facts`).
+
+    The facts that change only when a ticket changes — received, dispatched, acknowledged,
+    replied (with its handling time in working days), returned, extended, rated — are stored
+    here, rewritten in the same transaction as every change of their ticket. A month's
+    dashboard then reads a few hundred thousand narrow index entries instead of computing
+    working days over a month of tickets and looking up their suspensions in the timeline.
+    """
+
+    __tablename__ = "report_facts"
+    __table_args__ = (
+        sa.Index("ix_report_facts_fact_at", "fact", "at",
+                 postgresql_include=["unit_id", "category_id", "handler_id", "firm_id", "a",
+                                     "b", "v", "ticket_id"]),
+        sa.Index("ix_report_facts_ticket_id", "ticket_id"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True)
+    fact: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    #: Derived data: it goes with its ticket (tickets are never deleted, but a database
+    #: cleanup that removes one must not be blocked by its report rows).
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"),
+                                           nullable=False)
+    #: The unit the row counts for: the lead unit, or the returning unit of a return.
+    unit_id: Mapped[int | None] = mapped_column(sa.Integer)
+    category_id: Mapped[int | None] = mapped_column(sa.Integer)
+    handler_id: Mapped[int | None] = mapped_column(sa.Integer)
+    #: The ticket's firm; the area dimension joins the firm, so a firm that moves area moves
+    #: its figures with it.
+    firm_id: Mapped[int | None] = mapped_column(sa.Integer)
+    #: The instant that puts the row in a period.
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    a: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False, default=0)
+    b: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False, default=0)
+    v: Mapped[int | None] = mapped_column(sa.Integer)

@@ -4,10 +4,14 @@ Every figure is built from **facts**: one ``SELECT`` per fact yields one row per
 (a ticket received, a return requested, an extension approved …) with the same columns —
 ``ticket_id``, the four dimensions (``unit_id``, ``category_id``, ``handler_id``,
 ``area_id``), the instant the row belongs to (``at``), two 0/1 flags ``a`` and ``b`` and a value
-``v``. The dashboard sums these rows per dimension in one query (a ``UNION ALL`` of the facts);
-a drill-down lists the rows of the very same fact select, filtered by a flag and a dimension
-value. The count on a card and the list behind it therefore cannot disagree: they are one query
-function (:func:`fact_select`), aggregated or listed.
+``v``. The rows that change only when a ticket changes are stored per ticket in ``report_facts``
+(:mod:`app.reports.facts`, rewritten in the transaction of every change); what the passing of
+time changes (acknowledgements and handling deadlines passed without action, the overdue
+snapshot) and the small tables of other packages are selected live. The dashboard sums these
+rows per dimension in one query (a ``UNION ALL`` of the facts); a drill-down lists the rows
+of the very same fact select, filtered by a flag and a dimension value, and counts them in the
+same query. The count on a card and the list behind it therefore cannot disagree: they are one
+query function (:func:`fact_select`), aggregated or listed.
 
 Definitions (also shown on the page, see :data:`FIGURES`):
 
@@ -47,25 +51,12 @@ from app.auth.models import Unit, User
 from app.core.clock import to_local
 from app.core.permissions import Permission
 from app.extensions import db
+from app.reports import facts
+from app.reports.facts import STORED_FACTS
+from app.reports.models import ReportFact
 from app.reports.periods import Period, local_midnight
-from app.reports.sql import (
-    clamp_at_zero,
-    local_date,
-    local_day_number,
-    workday_arrays,
-    workday_index,
-)
-from app.sla.services import load_calendar
-from app.tickets.models import (
-    Category,
-    ExtensionRequest,
-    ExtensionStatus,
-    ReturnRequest,
-    ReturnStatus,
-    Ticket,
-    TicketEvent,
-    TicketStatus,
-)
+from app.reports.sql import local_day_number
+from app.tickets.models import Category, Ticket, TicketStatus
 
 S = TicketStatus
 
@@ -178,157 +169,50 @@ def _columns(ticket_id, unit_id, category_id, handler_id, at, a=0, b=0, v=None,
             (sa.literal(b) if isinstance(b, int) else b).label("b"), value.label("v")]
 
 
-def _with_firm(select: sa.Select, with_area: bool) -> sa.Select:
+def _with_firm(select: sa.Select, with_area: bool, firm_id=Ticket.firm_id) -> sa.Select:
     from app.firms.models import Firm
 
-    return select.outerjoin(Firm, Firm.id == Ticket.firm_id) if with_area else select
+    return select.outerjoin(Firm, Firm.id == firm_id) if with_area else select
 
 
-def _ticket_fact(ctx: Context, where, at, a=0, b=0, v=None, with_area=False,
-                 joins=()) -> sa.Select:
+def _ticket_fact(ctx: Context, where, at, a=0, b=0, v=None, with_area=False) -> sa.Select:
     select = sa.select(*_columns(Ticket.id, Ticket.lead_unit_id, Ticket.category_id,
                                  Ticket.assignee_id, at, a, b, v, with_area)).select_from(Ticket)
-    for target, on in joins:
-        select = select.outerjoin(target, on)
     select = _with_firm(select, with_area).where(where)
     if ctx.scope.unit_id is not None:
         select = select.where(Ticket.lead_unit_id == ctx.scope.unit_id)
     return select
 
 
-def _intake(ctx: Context, with_area: bool) -> sa.Select:
-    """Tickets created in the period; ``a`` = 马上办 done: answered directly at intake, or a
-    handle_now ticket replied by its same-working-day deadline (next working day after 15:00)."""
-    direct = sa.and_(Ticket.first_dispatched_at.is_(None), Ticket.replied_at.is_not(None))
-    same_day = sa.and_(Ticket.service_mode == "handle_now", Ticket.replied_at.is_not(None),
-                       Ticket.handle_due_at.is_not(None),
-                       Ticket.replied_at <= Ticket.handle_due_at)
-    return _ticket_fact(ctx, _in_period(Ticket.created_at, ctx.period), Ticket.created_at,
-                        a=_flag(sa.or_(direct, same_day)), with_area=with_area)
+def _stored(fact: Fact, ctx: Context, with_area: bool) -> sa.Select:
+    """The stored rows of a fact in the period (:mod:`app.reports.facts`), read by the
+    covering index on ``(fact, at)``."""
+    f = ReportFact
+    select = (sa.select(*_columns(f.ticket_id, f.unit_id, f.category_id, f.handler_id, f.at,
+                                  f.a, f.b, f.v, with_area)).select_from(f))
+    select = _with_firm(select, with_area, f.firm_id).where(
+        f.fact == fact.value, f.at >= ctx.period.start_at, f.at < ctx.period.end_at)
+    if ctx.scope.unit_id is not None:
+        select = select.where(f.unit_id == ctx.scope.unit_id)
+    return select
 
 
-def _dispatch(ctx: Context, with_area: bool) -> sa.Select:
-    """Dispatches in the period: current dispatches, and dispatches undone by an approved return
-    (counted for the returning unit when it asked for the return)."""
-    current = _ticket_fact(ctx, _in_period(Ticket.dispatched_at, ctx.period),
-                           Ticket.dispatched_at, with_area=with_area)
-    returned = _return_rows(ctx, with_area, ReturnRequest.status == ReturnStatus.APPROVED)
-    return sa.union_all(current, returned)
+def _acknowledge_waiting(ctx: Context, with_area: bool) -> sa.Select:
+    """Dispatched in the period, not acknowledged and past the deadline now (decided late);
+    the acknowledged ones are stored facts."""
+    waiting = sa.and_(_in_period(Ticket.dispatched_at, ctx.period), Ticket.status == S.DISPATCHED,
+                      Ticket.acknowledged_at.is_(None), Ticket.acknowledge_due_at < ctx.now)
+    return _ticket_fact(ctx, waiting, Ticket.dispatched_at, with_area=with_area)
 
 
-def _acknowledge(ctx: Context, with_area: bool) -> sa.Select:
-    """Dispatched in the period with the acknowledgement decided; ``a`` = by the deadline."""
-    decided = sa.or_(Ticket.acknowledged_at.is_not(None),
-                     sa.and_(Ticket.status == S.DISPATCHED,
-                             Ticket.acknowledge_due_at < ctx.now))
-    on_time = sa.and_(Ticket.acknowledged_at.is_not(None),
-                      Ticket.acknowledged_at <= Ticket.acknowledge_due_at)
-    return _ticket_fact(ctx, sa.and_(_in_period(Ticket.dispatched_at, ctx.period), decided),
-                        Ticket.dispatched_at, a=_flag(on_time), with_area=with_area)
-
-
-def _paused_working_days(wi):
-    """Working days a ticket spent suspended since its current dispatch: Σ wi(end) − Σ wi(start)
-    over the pauses (every pause of a replied ticket has ended). ``wi(event)`` gives the
-    working-day index of an event's date and the joins it needs."""
-    event = sa.orm.aliased(TicketEvent)
-    index, joins = wi(event.at)
-    signed = sa.case((event.from_status == S.SUSPENDED, index), else_=-index)
-    total = sa.select(sa.func.coalesce(sa.func.sum(signed), 0)).select_from(event)
-    for target, on in joins:
-        total = total.join(target, on)
-    total = total.where(event.ticket_id == Ticket.id, event.at >= Ticket.dispatched_at,
-                        sa.or_(event.from_status == S.SUSPENDED,
-                               event.to_status == S.SUSPENDED)).scalar_subquery()
-    return sa.case((Ticket.paused_seconds > 0, total), else_=0)
-
-
-def _is_postgresql() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
-def handling_working_days():
-    """(expression, joins) of the handling time in working days of a replied ticket.
-
-    On PostgreSQL the working-day index is an array indexed by day number (no join, so no
-    nested loop over a hundred thousand tickets); elsewhere a join to the index CTE.
-    """
-    if _is_postgresql():
-        arrays = workday_arrays(load_calendar())
-        start = arrays.wi(Ticket.dispatched_at) + 1 - arrays.is_workday(Ticket.dispatched_at)
-        paused = _paused_working_days(lambda at: (arrays.wi(at), []))
-        return sa.func.greatest(arrays.wi(Ticket.replied_at) - start - paused, 0), []
-    dispatched, replied = workday_index("wi_dispatched"), workday_index("wi_replied")
-
-    def wi(at):
-        calendar = workday_index("wi_paused")
-        return calendar.c.wi, [(calendar, calendar.c.day == local_date(at))]
-
-    start = dispatched.c.wi + sa.case((dispatched.c.is_workday, 0), else_=1)
-    days = clamp_at_zero(replied.c.wi - start - _paused_working_days(wi))
-    joins = [(dispatched, dispatched.c.day == local_date(Ticket.dispatched_at)),
-             (replied, replied.c.day == local_date(Ticket.replied_at))]
-    return days, joins
-
-
-def _handling(ctx: Context, with_area: bool) -> sa.Select:
-    """Replied in the period, or past the handling deadline in the period without a reply;
-    ``a`` = replied by the deadline, ``v`` = handling working days of the replied ones. Only
-    dispatched tickets: a 马上办 direct answer has a deadline but no unit handled it."""
+def _handling_missed(ctx: Context, with_area: bool) -> sa.Select:
+    """Handling deadline passed in the period without a reply (the replied tickets are stored
+    facts): ``a`` = 0, no handling time."""
     period, now = ctx.period, ctx.now
-    replied = sa.and_(_in_period(Ticket.replied_at, period), Ticket.status.in_(REPLIED_STATES))
-    missed = sa.and_(Ticket.status.in_(HANDLING_STATES),
+    missed = sa.and_(Ticket.status.in_(HANDLING_STATES), Ticket.dispatched_at.is_not(None),
                      Ticket.handle_due_at >= period.start_at,
                      Ticket.handle_due_at < min(period.end_at, now))
-    days, joins = handling_working_days()
-    return _ticket_fact(
-        ctx, sa.and_(Ticket.handle_due_at.is_not(None), Ticket.dispatched_at.is_not(None),
-                     sa.or_(replied, missed)),
-        sa.case((replied, Ticket.replied_at), else_=Ticket.handle_due_at),
-        a=_flag(sa.and_(replied, Ticket.replied_at <= Ticket.handle_due_at)),
-        v=sa.case((replied, days)), with_area=with_area, joins=joins)
-
-
-def _return_rows(ctx: Context, with_area: bool, *conditions) -> sa.Select:
-    rr = ReturnRequest
-    select = (sa.select(*_columns(rr.ticket_id, rr.unit_id, Ticket.category_id,
-                                  rr.requested_by_id, rr.requested_at,
-                                  a=_flag(rr.status == ReturnStatus.APPROVED),
-                                  b=_flag(rr.status != ReturnStatus.PENDING),
-                                  with_area=with_area))
-              .select_from(rr).join(Ticket, Ticket.id == rr.ticket_id))
-    select = _with_firm(select, with_area).where(_in_period(rr.requested_at, ctx.period),
-                                                 *conditions)
-    if ctx.scope.unit_id is not None:
-        select = select.where(rr.unit_id == ctx.scope.unit_id)
-    return select
-
-
-def _returns(ctx: Context, with_area: bool) -> sa.Select:
-    """Return requests made in the period by the returning unit; ``a`` = approved,
-    ``b`` = decided."""
-    return _return_rows(ctx, with_area)
-
-
-def _extensions(ctx: Context, with_area: bool) -> sa.Select:
-    """Extension requests approved in the period; ``v`` = the working days granted."""
-    er = ExtensionRequest
-    select = (sa.select(*_columns(er.ticket_id, Ticket.lead_unit_id, Ticket.category_id,
-                                  er.requested_by_id, er.decided_at, v=er.days,
-                                  with_area=with_area))
-              .select_from(er).join(Ticket, Ticket.id == er.ticket_id))
-    select = _with_firm(select, with_area).where(er.status == ExtensionStatus.APPROVED,
-                                                 _in_period(er.decided_at, ctx.period))
-    if ctx.scope.unit_id is not None:
-        select = select.where(Ticket.lead_unit_id == ctx.scope.unit_id)
-    return select
-
-
-def _ratings(ctx: Context, with_area: bool) -> sa.Select:
-    """Ratings given in the period; ``a`` = levels 3–5 (satisfied), ``b`` = 差评 (1–2)."""
-    rated = sa.and_(Ticket.rating_level.is_not(None), _in_period(Ticket.closed_at, ctx.period))
-    return _ticket_fact(ctx, rated, Ticket.closed_at, a=_flag(Ticket.rating_level >= 3),
-                        b=_flag(Ticket.rating_level <= 2), v=Ticket.rating_level,
+    return _ticket_fact(ctx, missed, Ticket.handle_due_at, v=sa.cast(sa.null(), sa.Integer),
                         with_area=with_area)
 
 
@@ -383,19 +267,26 @@ def _open(ctx: Context, with_area: bool) -> sa.Select:
                         v=sa.cast(sa.null(), sa.Integer), with_area=with_area)
 
 
-_BUILDERS = {
-    Fact.INTAKE: _intake, Fact.DISPATCH: _dispatch, Fact.ACKNOWLEDGE: _acknowledge,
-    Fact.HANDLING: _handling, Fact.RETURN: _returns, Fact.EXTENSION: _extensions,
-    Fact.RATING: _ratings, Fact.RECTIFICATION: _rectifications,
-    Fact.VISIT_ISSUE: _visit_issues, Fact.OPEN: _open,
+#: What each fact adds to its stored rows (if any) at query time: what time alone changes,
+#: and the facts of other packages' small tables.
+_LIVE = {
+    Fact.ACKNOWLEDGE: _acknowledge_waiting, Fact.HANDLING: _handling_missed,
+    Fact.RECTIFICATION: _rectifications, Fact.VISIT_ISSUE: _visit_issues, Fact.OPEN: _open,
 }
+#: Facts kept in ``report_facts``.
+STORED = frozenset(Fact(value) for value in STORED_FACTS)
 #: Facts whose rows are not all tickets: their numbers link to their own pages, not to lists.
 NON_TICKET_FACTS = frozenset({Fact.VISIT_ISSUE})
 
 
 def fact_select(fact: Fact, ctx: Context, with_area: bool = False) -> sa.Select:
-    """The rows of one fact: what a card counts and what its drill-down lists."""
-    return _BUILDERS[Fact(fact)](ctx, with_area)
+    """The rows of one fact: what a card counts and what its drill-down lists (the stored
+    rows of the period, plus what is computed live)."""
+    fact = Fact(fact)
+    parts = [_stored(fact, ctx, with_area)] if fact in STORED else []
+    if fact in _LIVE:
+        parts.append(_LIVE[fact](ctx, with_area))
+    return parts[0] if len(parts) == 1 else sa.union_all(*parts)
 
 
 def subset_clause(rows, subset: Subset):
@@ -411,7 +302,6 @@ def subset_clause(rows, subset: Subset):
 
 def _dimension_column(rows, by: Dimension):
     return getattr(rows.c, f"{'handler' if by == Dimension.HANDLER else by.value}_id")
-
 
 # -- figures -----------------------------------------------------------------------------------
 
@@ -576,9 +466,26 @@ class Breakdown:
         return [evaluate(figure, tallies) for figure in FIGURES]
 
 
-def _labelled(fact: Fact, label: str, ctx: Context, with_area: bool):
-    rows = fact_select(fact, ctx, with_area).subquery()
-    return sa.select(sa.literal(label).label("fact"), *rows.c)
+def _labelled_live(fact: Fact, ctx: Context, with_area: bool, prev: int):
+    rows = _LIVE[fact](ctx, with_area).subquery()
+    return sa.select(sa.literal(fact.value).label("fact"), sa.literal(prev).label("prev"),
+                     *rows.c)
+
+
+def _stored_both(ctx: Context, previous: Context, with_area: bool) -> sa.Select:
+    """The stored rows of both periods in one index range (the previous period ends where
+    this one starts), flagged ``prev``."""
+    f = ReportFact
+    select = (sa.select(f.fact.label("fact"),
+                        sa.case((f.at < ctx.period.start_at, 1), else_=0).label("prev"),
+                        *_columns(f.ticket_id, f.unit_id, f.category_id, f.handler_id, f.at,
+                                  f.a, f.b, f.v, with_area)).select_from(f))
+    select = _with_firm(select, with_area, f.firm_id).where(
+        f.fact.in_(sorted(STORED_FACTS)), f.at >= previous.period.start_at,
+        f.at < ctx.period.end_at)
+    if ctx.scope.unit_id is not None:
+        select = select.where(f.unit_id == ctx.scope.unit_id)
+    return select
 
 
 def _bucket(value):
@@ -589,29 +496,33 @@ def _bucket(value):
 
 def breakdown(ctx: Context, by: Dimension = Dimension.UNIT) -> Breakdown:
     """Every fact of the period and of the previous period, summed per group, per week of the
-    period and per handling-time bucket, in ONE query."""
+    period and per handling-time bucket, in ONE query: the stored facts of both periods by one
+    index range, plus the few rows computed live."""
+    facts.sync(db.session())
     with_area = by == Dimension.AREA
     previous = Context(ctx.period.previous(), ctx.now, ctx.due_soon_until, ctx.scope)
-    parts = [_labelled(f, f.value, ctx, with_area) for f in Fact]
-    parts += [_labelled(f, f"prev:{f.value}", previous, with_area)
-              for f in Fact if f not in SNAPSHOT_FACTS]
+    parts = [_stored_both(ctx, previous, with_area)]
+    parts += [_labelled_live(f, ctx, with_area, 0) for f in _LIVE]
+    parts += [_labelled_live(f, previous, with_area, 1)
+              for f in _LIVE if f not in SNAPSHOT_FACTS]
     rows = sa.union_all(*parts).subquery()
     key = _dimension_column(rows, by)
     start_number = (ctx.period.start - date(1970, 1, 1)).days
-    week = (local_day_number(rows.c.at) - start_number) // 7
+    week = sa.case((rows.c.prev == 0, (local_day_number(rows.c.at) - start_number) // 7))
     bucket = sa.case((rows.c.v.is_(None), None), else_=_bucket(rows.c.v))
-    statement = (sa.select(rows.c.fact, key, week, bucket, sa.func.count(), sa.func.sum(rows.c.a),
-                           sa.func.sum(rows.c.b), sa.func.sum(rows.c.v), sa.func.count(rows.c.v))
-                 .group_by(rows.c.fact, key, week, bucket))
+    statement = (sa.select(rows.c.fact, rows.c.prev, key, week, bucket, sa.func.count(),
+                           sa.func.sum(rows.c.a), sa.func.sum(rows.c.b), sa.func.sum(rows.c.v),
+                           sa.func.count(rows.c.v))
+                 .group_by(rows.c.fact, rows.c.prev, key, week, bucket))
     data = Breakdown(by, defaultdict(dict), defaultdict(Tally), defaultdict(Tally),
                      defaultdict(Tally), defaultdict(int))
-    for label, group, week_index, bucket_index, n, a, b, v_sum, v_count in db.session.execute(
-            statement):
+    for label, prev, group, week_index, bucket_index, n, a, b, v_sum, v_count in (
+            db.session.execute(statement)):
         tally = Tally(int(n), int(a or 0), int(b or 0), float(v_sum or 0), int(v_count or 0))
-        if label.startswith("prev:"):
-            data.previous[Fact(label[5:])].add(tally)
-            continue
         fact = Fact(label)
+        if prev:
+            data.previous[fact].add(tally)
+            continue
         data.groups[group].setdefault(fact, Tally()).add(tally)
         data.totals[fact].add(tally)
         if fact not in SNAPSHOT_FACTS and week_index is not None:
@@ -630,6 +541,7 @@ def drill_rows(fact: Fact, subset: Subset, ctx: Context, by: Dimension | None = 
                key: int | None = None, keyed: bool = False):
     """The fact rows behind one number (a subquery); ``keyed`` with ``key=None`` selects the
     group without a value (e.g. tickets with no category)."""
+    facts.sync(db.session())
     with_area = by == Dimension.AREA
     rows = fact_select(fact, ctx, with_area).subquery()
     conditions = [subset_clause(rows, subset)]
@@ -643,11 +555,28 @@ def drill_count(rows) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(rows))
 
 
+def _order(rows, fact: Fact) -> tuple:
+    """The most urgent first for the snapshot, the most recent first otherwise."""
+    return (rows.c.at.asc(),) if fact in SNAPSHOT_FACTS else (rows.c.at.desc(),)
+
+
 def drill_tickets(rows, fact: Fact) -> sa.Select:
     """``(Ticket, at, v)`` for the rows, the most urgent or most recent first."""
-    order = (rows.c.at.asc(),) if fact in SNAPSHOT_FACTS else (rows.c.at.desc(),)
     return (sa.select(Ticket, rows.c.at, rows.c.v).join(rows, rows.c.ticket_id == Ticket.id)
-            .order_by(*order, Ticket.id))
+            .order_by(*_order(rows, fact), Ticket.id))
+
+
+def drill_page(rows, fact: Fact, offset: int, limit: int) -> sa.Select:
+    """One page of ``(Ticket, at, v, total)``: the page's rows and how many there are in all
+    come from the same query (a window count over the fact rows); only the page's tickets are
+    read from the tickets table."""
+    page = (sa.select(rows.c.ticket_id, rows.c.at, rows.c.v,
+                      sa.func.count().over().label("total"))
+            .order_by(*_order(rows, fact), rows.c.ticket_id).offset(offset).limit(limit)
+            .subquery("page"))
+    return (sa.select(Ticket, page.c.at, page.c.v, page.c.total)
+            .join(page, page.c.ticket_id == Ticket.id)
+            .order_by(*_order(page, fact), Ticket.id))
 
 
 # -- charts ------------------------------------------------------------------------------------

@@ -34,11 +34,21 @@ from app.sla.services import load_calendar
 
 
 class RowPagination(SelectPagination):
-    """Pagination whose items are whole rows ``(Ticket, at, v)``, not only the first column."""
+    """Pagination of a drill-down: the items ``(Ticket, at, v)`` and the total come from one
+    query (:func:`app.reports.queries.drill_page`); only a page past the end, which has no
+    row to carry the total, counts separately."""
 
     def _query_items(self):
-        select = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
-        return list(self._query_args["session"].execute(select).all())
+        args = self._query_args
+        rows = list(args["session"].execute(queries.drill_page(
+            args["rows"], args["fact"], self._query_offset, self.per_page)).all())
+        self._total = rows[0].total if rows else None
+        return [(ticket, at, v) for ticket, at, v, _total in rows]
+
+    def _query_count(self) -> int:
+        if self._total is not None:
+            return self._total
+        return queries.drill_count(self._query_args["rows"])
 
 
 @bp.app_template_global()
@@ -179,7 +189,7 @@ def drill():
     ctx, error = _context(scope)
     fact, subset, by, key, keyed = _drill_arguments()
     rows = queries.drill_rows(fact, subset, ctx, by, key, keyed)
-    page = RowPagination(select=queries.drill_tickets(rows, fact), session=db.session(),
+    page = RowPagination(rows=rows, fact=fact, session=db.session(),
                          page=page_number(), per_page=current_app.config["PAGE_SIZE"],
                          error_out=False, count=True)
     group_name = None

@@ -1,0 +1,241 @@
+"""The stored report facts: what every ticket contributes to the figures, kept current.
+
+A figure of DOMAIN §7 counts **fact rows** (see :mod:`app.reports.queries`). Most of them depend
+only on the ticket and its requests — received, dispatched, acknowledged, replied (with the
+handling time in working days, suspensions excluded), returned, extended, rated — so they are
+computed once per change of the ticket and stored in ``report_facts``:
+
+* every flush that touches a ticket, a return request or an extension request marks the ticket
+  (a session event, so no path that changes a ticket can forget it);
+* before the transaction commits — and before any report query of the same session reads — the
+  marked tickets' rows are deleted and inserted again from :func:`rows_select`, in SQL.
+
+The same :func:`rows_select` fills the table for existing tickets (:func:`rebuild`, run by the
+migration that created it and by ``flask reports rebuild-facts``). What changes with the mere
+passing of time — acknowledgements still waiting past their deadline, handling deadlines passed
+without a reply, the overdue snapshot — is never stored; the queries add it live.
+
+The handling time depends on the working calendar: after an admin changes a past day of the
+calendar, ``flask reports rebuild-facts`` recomputes the stored days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.reports.models import ReportFact
+from app.reports.sql import clamp_at_zero, local_date, workday_arrays, workday_index
+from app.tickets.models import (
+    ExtensionRequest,
+    ExtensionStatus,
+    ReturnRequest,
+    ReturnStatus,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
+
+S = TicketStatus
+REPLIED_STATES = (S.REPLIED, S.FOLLOW_UP, S.CLOSED)
+
+#: The facts kept in ``report_facts`` (the values of :class:`app.reports.queries.Fact`).
+STORED_FACTS = ("intake", "dispatch", "acknowledge", "handling", "return", "extension",
+                "rating")
+COLUMNS = ("fact", "ticket_id", "unit_id", "category_id", "handler_id", "firm_id", "at", "a",
+           "b", "v")
+#: Tickets per statement when facts are rewritten.
+BATCH = 500
+_PENDING = "report_facts_pending"
+
+
+def _flag(condition) -> sa.Case:
+    return sa.case((condition, 1), else_=0)
+
+
+def _row(fact: str, ticket_id, unit_id, handler_id, at, a=0, b=0, v=None) -> list:
+    value = sa.cast(sa.null() if v is None else v, sa.Integer)
+    return [sa.literal(fact).label("fact"), ticket_id.label("ticket_id"),
+            unit_id.label("unit_id"), Ticket.category_id.label("category_id"),
+            handler_id.label("handler_id"), Ticket.firm_id.label("firm_id"), at.label("at"),
+            (sa.literal(a) if isinstance(a, int) else a).label("a"),
+            (sa.literal(b) if isinstance(b, int) else b).label("b"), value.label("v")]
+
+
+def _ticket_row(fact: str, at, a=0, b=0, v=None) -> list:
+    return _row(fact, Ticket.id, Ticket.lead_unit_id, Ticket.assignee_id, at, a, b, v)
+
+
+def _paused_working_days(wi):
+    """Working days a ticket spent suspended since its current dispatch: Σ wi(end) − Σ wi(start)
+    over the pauses (every pause of a replied ticket has ended). ``wi(at)`` gives the
+    working-day index of an instant's date and the joins it needs."""
+    event_ = sa.orm.aliased(TicketEvent)
+    index, joins = wi(event_.at)
+    signed = sa.case((event_.from_status == S.SUSPENDED, index), else_=-index)
+    total = sa.select(sa.func.coalesce(sa.func.sum(signed), 0)).select_from(event_)
+    for target, on in joins:
+        total = total.join(target, on)
+    total = total.where(event_.ticket_id == Ticket.id, event_.at >= Ticket.dispatched_at,
+                        sa.or_(event_.from_status == S.SUSPENDED,
+                               event_.to_status == S.SUSPENDED)).scalar_subquery()
+    return sa.case((Ticket.paused_seconds > 0, total), else_=0)
+
+
+def handling_working_days(dialect: str, calendar):
+    """(expression, joins) of the handling time in working days of a replied ticket: from the
+    dispatch date to the reply date counted like deadlines (次日起), minus suspended days.
+
+    On PostgreSQL the working-day index is an array indexed by day number (no join, so no
+    nested loop over a hundred thousand tickets); elsewhere a join to the index CTE.
+    """
+    if dialect == "postgresql":
+        arrays = workday_arrays(calendar)
+        start = arrays.wi(Ticket.dispatched_at) + 1 - arrays.is_workday(Ticket.dispatched_at)
+        paused = _paused_working_days(lambda at: (arrays.wi(at), []))
+        return sa.func.greatest(arrays.wi(Ticket.replied_at) - start - paused, 0), []
+    dispatched, replied = workday_index("wi_dispatched"), workday_index("wi_replied")
+
+    def wi(at):
+        days = workday_index("wi_paused")
+        return days.c.wi, [(days, days.c.day == local_date(at))]
+
+    start = dispatched.c.wi + sa.case((dispatched.c.is_workday, 0), else_=1)
+    days = clamp_at_zero(replied.c.wi - start - _paused_working_days(wi))
+    joins = [(dispatched, dispatched.c.day == local_date(Ticket.dispatched_at)),
+             (replied, replied.c.day == local_date(Ticket.replied_at))]
+    return days, joins
+
+
+def rows_select(tickets: Callable, dialect: str, calendar) -> sa.CompoundSelect:
+    """Every stored fact row of the tickets ``tickets(Ticket.id)`` selects, in SQL.
+
+    * intake — every ticket at its creation; ``a`` = 马上办 done: answered directly at intake,
+      or a handle_now ticket replied by its same-working-day deadline;
+    * dispatch — the current dispatch, and each approved return (a dispatch of the returning
+      unit, at the request);
+    * acknowledge — acknowledged tickets at their dispatch; ``a`` = by the deadline;
+    * handling — replied dispatched tickets at the reply (a 马上办 direct answer has a deadline
+      but no unit handled it); ``a`` = by the deadline (extensions and suspensions included),
+      ``v`` = handling working days;
+    * return — every return request by the returning unit; ``a`` = approved, ``b`` = decided;
+    * extension — approved extension requests at the decision; ``v`` = days granted;
+    * rating — rated tickets at their closing; ``a`` = levels 3–5, ``b`` = levels 1–2.
+    """
+    rr, er = ReturnRequest, ExtensionRequest
+    direct = sa.and_(Ticket.first_dispatched_at.is_(None), Ticket.replied_at.is_not(None))
+    same_day = sa.and_(Ticket.service_mode == "handle_now", Ticket.replied_at.is_not(None),
+                       Ticket.handle_due_at.is_not(None),
+                       Ticket.replied_at <= Ticket.handle_due_at)
+    days, joins = handling_working_days(dialect, calendar)
+    handling = sa.select(*_ticket_row(
+        "handling", Ticket.replied_at, a=_flag(Ticket.replied_at <= Ticket.handle_due_at),
+        v=days)).select_from(Ticket)
+    for target, on in joins:
+        handling = handling.join(target, on)
+    ticket_filter = tickets(Ticket.id)
+    parts = [
+        sa.select(*_ticket_row("intake", Ticket.created_at, a=_flag(sa.or_(direct, same_day))))
+        .where(ticket_filter),
+        sa.select(*_ticket_row("dispatch", Ticket.dispatched_at))
+        .where(ticket_filter, Ticket.dispatched_at.is_not(None)),
+        sa.select(*_row("dispatch", rr.ticket_id, rr.unit_id, rr.requested_by_id,
+                        rr.requested_at)).select_from(rr).join(Ticket, Ticket.id == rr.ticket_id)
+        .where(tickets(rr.ticket_id), rr.status == ReturnStatus.APPROVED),
+        sa.select(*_ticket_row("acknowledge", Ticket.dispatched_at,
+                               a=_flag(Ticket.acknowledged_at <= Ticket.acknowledge_due_at)))
+        .where(ticket_filter, Ticket.dispatched_at.is_not(None),
+               Ticket.acknowledged_at.is_not(None)),
+        handling.where(ticket_filter, Ticket.handle_due_at.is_not(None),
+                       Ticket.dispatched_at.is_not(None), Ticket.replied_at.is_not(None),
+                       Ticket.status.in_(REPLIED_STATES)),
+        sa.select(*_row("return", rr.ticket_id, rr.unit_id, rr.requested_by_id, rr.requested_at,
+                        a=_flag(rr.status == ReturnStatus.APPROVED),
+                        b=_flag(rr.status != ReturnStatus.PENDING)))
+        .select_from(rr).join(Ticket, Ticket.id == rr.ticket_id).where(tickets(rr.ticket_id)),
+        sa.select(*_row("extension", er.ticket_id, Ticket.lead_unit_id, er.requested_by_id,
+                        er.decided_at, v=er.days))
+        .select_from(er).join(Ticket, Ticket.id == er.ticket_id)
+        .where(tickets(er.ticket_id), er.status == ExtensionStatus.APPROVED,
+               er.decided_at.is_not(None)),
+        sa.select(*_ticket_row("rating", Ticket.closed_at, a=_flag(Ticket.rating_level >= 3),
+                               b=_flag(Ticket.rating_level <= 2), v=Ticket.rating_level))
+        .where(ticket_filter, Ticket.rating_level.is_not(None), Ticket.closed_at.is_not(None)),
+    ]
+    return sa.union_all(*parts)
+
+
+def _write(connection, tickets: Callable, calendar) -> None:
+    """Replace the stored rows of the selected tickets."""
+    dialect = connection.dialect.name
+    connection.execute(sa.delete(ReportFact).where(tickets(ReportFact.ticket_id)))
+    select = rows_select(tickets, dialect, calendar)
+    connection.execute(sa.insert(ReportFact).from_select(COLUMNS, select))
+
+
+def refresh(session: Session, ticket_ids: Iterable[int]) -> None:
+    """Rewrite the stored facts of some tickets, in the session's transaction."""
+    from app.sla.services import load_calendar
+
+    ids = sorted({int(i) for i in ticket_ids if i is not None})
+    if not ids:
+        return
+    calendar = load_calendar() if session.get_bind().dialect.name == "postgresql" else None
+    connection = session.connection()
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start:start + BATCH]
+        _write(connection, lambda column, chunk=chunk: column.in_(chunk), calendar)
+
+
+def rebuild(connection, calendar, batch: int = 50_000, report=None) -> int:
+    """Recompute the stored facts of every ticket, ``batch`` ticket ids per statement (the
+    caller commits); returns the rows stored. ``calendar`` is the working calendar (PostgreSQL
+    only); ``report(last_ticket_id)`` is called after each batch."""
+    low, high = connection.execute(sa.select(sa.func.min(Ticket.id),
+                                             sa.func.max(Ticket.id))).one()
+    connection.execute(sa.delete(ReportFact))
+    if low is None:
+        return 0
+    for start in range(low, high + 1, batch):
+        _write(connection, lambda column, start=start: column.between(start, start + batch - 1),
+               calendar)
+        if report is not None:
+            report(min(start + batch - 1, high))
+    return connection.execute(sa.select(sa.func.count()).select_from(ReportFact)).scalar_one()
+
+
+# -- keeping the facts current -----------------------------------------------------------------
+
+
+def _ticket_id(instance) -> int | None:
+    if isinstance(instance, Ticket):
+        return instance.id
+    if isinstance(instance, ReturnRequest | ExtensionRequest):
+        return instance.ticket_id if instance.ticket_id is not None else getattr(
+            instance.ticket, "id", None)
+    return None
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_changed_tickets(session: Session, _context) -> None:
+    """Remember every ticket whose row, return requests or extension requests were written."""
+    changed = {_ticket_id(obj) for obj in (*session.new, *session.dirty)}
+    changed.discard(None)
+    if changed:
+        session.info.setdefault(_PENDING, set()).update(changed)
+
+
+def sync(session: Session) -> None:
+    """Write the facts of the tickets changed in this transaction so far."""
+    if session.info.get(_PENDING):
+        session.flush()
+        pending = session.info.pop(_PENDING, set())
+        refresh(session, pending)
+
+
+@event.listens_for(Session, "before_commit")
+def _sync_before_commit(session: Session) -> None:
+    sync(session)
