@@ -109,8 +109,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--quick", action="store_true",
                         help="latency only: no wrk load and no export")
+    parser.add_argument("--export-start", default="2026-09-01",
+                        help="first day of the custom period whose received tickets are exported")
     parser.add_argument("--export-days", type=int, default=69,
-                        help="custom period length whose received tickets are exported")
+                        help="custom period length (69 days from 09-01: about 100,000 tickets)")
     args = parser.parse_args()
     env = {**os.environ, "RUYI_ENV": "development", "RATELIMIT_ENABLED": "false",
            "LOG_LEVEL": "WARNING"}
@@ -139,11 +141,14 @@ def main() -> None:
             "drill: handled on time, all": f"{drill}fact=handling&subset=a&{month}",
             "drill: acknowledged late, all": f"{drill}fact=acknowledge&subset=not_a&{month}",
             "drill: received, all": f"{drill}fact=intake&subset=all&{month}",
+            "drill: received, all, page 1000":
+                f"{drill}fact=intake&subset=all&{month}&page=1000",
             "drill: return requests, all": f"{drill}fact=return&subset=all&{month}",
             "drill: extensions, all": f"{drill}fact=extension&subset=all&{month}",
             "drill: bad ratings, all": f"{drill}fact=rating&subset=b&{month}",
         }
         cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+        print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         print("| page | median ms | p95 ms | wrk (2 threads, 4 connections, 10 s) |")
         print("|---|---:|---:|---|")
         for name, path in pages.items():
@@ -151,9 +156,10 @@ def main() -> None:
             load = "–" if args.quick else (wrk(args.port, path, cookie) or "–")
             print(f"| {name} | {result['median']:.1f} | {result['p95']:.1f} | {load} |",
                   flush=True)
+        print("load average after the pages: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         if args.quick:
             return
-        start = f"{args.month}-01"
+        start = args.export_start
         from datetime import date, timedelta
 
         end = (date.fromisoformat(start) + timedelta(days=args.export_days - 1)).isoformat()
@@ -166,7 +172,8 @@ def main() -> None:
         after = {pid: peak_rss_mb(pid) for pid in worker_pids(server.pid)}
         print(f"\nXLSX export: HTTP {status}, {headers.get('X-Row-Count')} rows, "
               f"{len(payload) / 1e6:.1f} MB in {seconds:.1f} s; worker peak RSS before "
-              f"{max(before.values()):.0f} MB, after {max(after.values()):.0f} MB")
+              f"{max(before.values()):.0f} MB, after {max(after.values()):.0f} MB; load average "
+              "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

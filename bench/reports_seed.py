@@ -10,7 +10,8 @@ The schema must exist (``flask db upgrade``). The script replaces any earlier be
 20 units with a lead and 10 handlers each, a supervisor ``bench_supervisor`` (password
 ``Bench#Pass2026``), 20,000 firms, tickets created evenly from 2025-01-01 to 2026-11-20 — about
 43,000 a month — with realistic states, deadlines, ratings, suspensions (5 %), return requests
-(3 %) and extensions (2 %), and ten events per ticket.
+(3 %) and extensions (2 %), and ten events per ticket; then the stored report facts of every ticket
+(``app.reports.facts.rebuild``, the same SQL as the migration's backfill).
 """
 
 from __future__ import annotations
@@ -133,27 +134,31 @@ FROM tickets WHERE extension_count > 0
 """
 
 
+def _app():
+    from app import create_app
+
+    return create_app("production" if os.environ.get("RUYI_ENV") == "production"
+                      else "development")
+
+
 def _reference_data(n: int) -> None:
     """Calendar, policies, units, users and firms through the application."""
     import sqlalchemy as sa
 
-    from app import create_app
     from app.auth.passwords import hash_password
     from app.extensions import db
     from app.sla import services as sla
 
-    app = create_app("production" if os.environ.get("RUYI_ENV") == "production"
-                     else "development")
-    with app.app_context():
+    with _app().app_context():
         sla.seed_calendar([2025, 2026])
         sla.seed_policies()
         db.session.commit()
         digest = hash_password(PASSWORD)
         with db.engine.begin() as conn:
             conn.exec_driver_sql("SET session_replication_role = replica")
-            for table in ("ticket_events", "ticket_return_requests", "ticket_extension_requests",
-                          "ticket_assisting_units", "ticket_urges", "ticket_supervision_orders",
-                          "ticket_comments", "ticket_attachments"):
+            for table in ("report_facts", "ticket_events", "ticket_return_requests",
+                          "ticket_extension_requests", "ticket_assisting_units", "ticket_urges",
+                          "ticket_supervision_orders", "ticket_comments", "ticket_attachments"):
                 conn.exec_driver_sql(f"TRUNCATE {table} CASCADE")
             conn.exec_driver_sql("DELETE FROM tickets")
             conn.execute(sa.text(
@@ -229,6 +234,33 @@ def _bulk(database_url: str, ids: dict) -> None:
         print(f"indexes and analyze: {time.perf_counter() - started:.1f} s", flush=True)
 
 
+def _report_facts() -> None:
+    """The stored report facts of the seeded tickets, by the application's own SQL (the
+    indexes dropped for the load and built afterwards)."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.reports import facts
+    from app.reports.models import ReportFact
+    from app.sla.services import load_calendar
+
+    started = time.perf_counter()
+    with _app().app_context():
+        dialect = db.engine.dialect
+        indexes = [(index.name, str(sa.schema.CreateIndex(index).compile(dialect=dialect)))
+                   for index in ReportFact.__table__.indexes]
+        calendar = load_calendar()
+        with db.engine.begin() as conn:
+            for name, _definition in indexes:
+                conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+            rows = facts.rebuild(conn, calendar)
+            for _name, definition in indexes:
+                conn.exec_driver_sql(definition)
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE report_facts")
+    print(f"report facts: {rows:,} rows in {time.perf_counter() - started:.1f} s", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0,
@@ -241,6 +273,7 @@ def main() -> None:
     started = time.perf_counter()
     ids = _reference_data(n)
     _bulk(database_url, ids)
+    _report_facts()
     print(f"seeded {n:,} tickets in {time.perf_counter() - started:.1f} s")
 
 

@@ -28,7 +28,13 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.reports.models import ReportFact
-from app.reports.sql import clamp_at_zero, local_date, workday_arrays, workday_index
+from app.reports.sql import (
+    clamp_at_zero,
+    local_date,
+    local_day_number,
+    workday_arrays,
+    workday_index,
+)
 from app.tickets.models import (
     ExtensionRequest,
     ExtensionStatus,
@@ -45,8 +51,8 @@ REPLIED_STATES = (S.REPLIED, S.FOLLOW_UP, S.CLOSED)
 #: The facts kept in ``report_facts`` (the values of :class:`app.reports.queries.Fact`).
 STORED_FACTS = ("intake", "dispatch", "acknowledge", "handling", "return", "extension",
                 "rating")
-COLUMNS = ("fact", "ticket_id", "unit_id", "category_id", "handler_id", "firm_id", "at", "a",
-           "b", "v")
+COLUMNS = ("fact", "ticket_id", "unit_id", "category_id", "handler_id", "firm_id", "at", "day",
+           "a", "b", "v")
 #: Tickets per statement when facts are rewritten.
 BATCH = 500
 _PENDING = "report_facts_pending"
@@ -61,6 +67,7 @@ def _row(fact: str, ticket_id, unit_id, handler_id, at, a=0, b=0, v=None) -> lis
     return [sa.literal(fact).label("fact"), ticket_id.label("ticket_id"),
             unit_id.label("unit_id"), Ticket.category_id.label("category_id"),
             handler_id.label("handler_id"), Ticket.firm_id.label("firm_id"), at.label("at"),
+            local_day_number(at).label("day"),
             (sa.literal(a) if isinstance(a, int) else a).label("a"),
             (sa.literal(b) if isinstance(b, int) else b).label("b"), value.label("v")]
 

@@ -157,7 +157,7 @@ def _in_period(column, period: Period):
 
 
 def _columns(ticket_id, unit_id, category_id, handler_id, at, a=0, b=0, v=None,
-             with_area=False):
+             with_area=False, day=None):
     from app.firms.models import Firm
 
     area = Firm.area_id if with_area else sa.cast(sa.null(), sa.Integer)
@@ -165,6 +165,7 @@ def _columns(ticket_id, unit_id, category_id, handler_id, at, a=0, b=0, v=None,
     return [ticket_id.label("ticket_id"), unit_id.label("unit_id"),
             category_id.label("category_id"), handler_id.label("handler_id"),
             area.label("area_id"), at.label("at"),
+            (local_day_number(at) if day is None else day).label("day"),
             (sa.literal(a) if isinstance(a, int) else a).label("a"),
             (sa.literal(b) if isinstance(b, int) else b).label("b"), value.label("v")]
 
@@ -189,7 +190,7 @@ def _stored(fact: Fact, ctx: Context, with_area: bool) -> sa.Select:
     covering index on ``(fact, at)``."""
     f = ReportFact
     select = (sa.select(*_columns(f.ticket_id, f.unit_id, f.category_id, f.handler_id, f.at,
-                                  f.a, f.b, f.v, with_area)).select_from(f))
+                                  f.a, f.b, f.v, with_area, f.day)).select_from(f))
     select = _with_firm(select, with_area, f.firm_id).where(
         f.fact == fact.value, f.at >= ctx.period.start_at, f.at < ctx.period.end_at)
     if ctx.scope.unit_id is not None:
@@ -244,7 +245,9 @@ def _visit_issues(ctx: Context, with_area: bool) -> sa.Select:
     select = (sa.select(VisitIssue.ticket_id.label("ticket_id"), Visit.unit_id.label("unit_id"),
                         VisitIssue.category_id.label("category_id"),
                         Visit.lead_visitor_id.label("handler_id"), area.label("area_id"),
-                        Visit.visited_at.label("at"), _flag(closed_out_clause()).label("a"),
+                        Visit.visited_at.label("at"),
+                        local_day_number(Visit.visited_at).label("day"),
+                        _flag(closed_out_clause()).label("a"),
                         _flag(VisitIssue.is_solved_on_site.is_(True)).label("b"),
                         sa.cast(sa.null(), sa.Integer).label("v"))
               .select_from(VisitIssue).join(Visit, Visit.id == VisitIssue.visit_id))
@@ -273,6 +276,8 @@ _LIVE = {
     Fact.ACKNOWLEDGE: _acknowledge_waiting, Fact.HANDLING: _handling_missed,
     Fact.RECTIFICATION: _rectifications, Fact.VISIT_ISSUE: _visit_issues, Fact.OPEN: _open,
 }
+#: Facts charted per week of the period (:func:`weekly`).
+WEEKLY_FACTS = (Fact.INTAKE.value, Fact.HANDLING.value)
 #: Facts kept in ``report_facts``.
 STORED = frozenset(Fact(value) for value in STORED_FACTS)
 #: Facts whose rows are not all tickets: their numbers link to their own pages, not to lists.
@@ -459,6 +464,7 @@ class Breakdown:
     groups: dict[int | None, dict[Fact, Tally]]
     totals: dict[Fact, Tally]
     previous: dict[Fact, Tally]
+    #: Per week of the period, for the charted facts (:data:`WEEKLY_FACTS`) only.
     weeks: dict[tuple[Fact, int], Tally] = field(default_factory=dict)
     buckets: dict[int, int] = field(default_factory=dict)
 
@@ -479,7 +485,7 @@ def _stored_both(ctx: Context, previous: Context, with_area: bool) -> sa.Select:
     select = (sa.select(f.fact.label("fact"),
                         sa.case((f.at < ctx.period.start_at, 1), else_=0).label("prev"),
                         *_columns(f.ticket_id, f.unit_id, f.category_id, f.handler_id, f.at,
-                                  f.a, f.b, f.v, with_area)).select_from(f))
+                                  f.a, f.b, f.v, with_area, f.day)).select_from(f))
     select = _with_firm(select, with_area, f.firm_id).where(
         f.fact.in_(sorted(STORED_FACTS)), f.at >= previous.period.start_at,
         f.at < ctx.period.end_at)
@@ -496,8 +502,9 @@ def _bucket(value):
 
 def breakdown(ctx: Context, by: Dimension = Dimension.UNIT) -> Breakdown:
     """Every fact of the period and of the previous period, summed per group, per week of the
-    period and per handling-time bucket, in ONE query: the stored facts of both periods by one
-    index range, plus the few rows computed live."""
+    period (the charted facts) and per handling-time bucket, in ONE query: the stored facts of
+    both periods by one index range, plus the few rows computed live. Weeks and buckets are
+    computed only for the rows the charts use (per-row arithmetic is most of the cost)."""
     facts.sync(db.session())
     with_area = by == Dimension.AREA
     previous = Context(ctx.period.previous(), ctx.now, ctx.due_soon_until, ctx.scope)
@@ -508,8 +515,11 @@ def breakdown(ctx: Context, by: Dimension = Dimension.UNIT) -> Breakdown:
     rows = sa.union_all(*parts).subquery()
     key = _dimension_column(rows, by)
     start_number = (ctx.period.start - date(1970, 1, 1)).days
-    week = sa.case((rows.c.prev == 0, (local_day_number(rows.c.at) - start_number) // 7))
-    bucket = sa.case((rows.c.v.is_(None), None), else_=_bucket(rows.c.v))
+    current = rows.c.prev == 0
+    week = sa.case((sa.and_(current, rows.c.fact.in_(WEEKLY_FACTS)),
+                    (rows.c.day - start_number) // 7))
+    bucket = sa.case((sa.and_(current, rows.c.fact == Fact.HANDLING.value,
+                              rows.c.v.is_not(None)), _bucket(rows.c.v)))
     statement = (sa.select(rows.c.fact, rows.c.prev, key, week, bucket, sa.func.count(),
                            sa.func.sum(rows.c.a), sa.func.sum(rows.c.b), sa.func.sum(rows.c.v),
                            sa.func.count(rows.c.v))
@@ -563,6 +573,21 @@ def _order(rows, fact: Fact) -> tuple:
 def drill_tickets(rows, fact: Fact) -> sa.Select:
     """``(Ticket, at, v)`` for the rows, the most urgent or most recent first."""
     return (sa.select(Ticket, rows.c.at, rows.c.v).join(rows, rows.c.ticket_id == Ticket.id)
+            .order_by(*_order(rows, fact), Ticket.id))
+
+
+def drill_export(rows, fact: Fact) -> sa.Select:
+    """The columns an export of the rows shows, as plain values (no ORM objects: a hundred
+    thousand rows stream at database speed), in the order of :func:`drill_tickets`."""
+    handler = sa.orm.aliased(User)
+    return (sa.select(Ticket.reference, Ticket.title, Ticket.status, Unit.name.label("unit"),
+                      handler.display_name.label("handler"), Category.name.label("category"),
+                      Ticket.created_at, Ticket.dispatched_at, Ticket.handle_due_at,
+                      Ticket.due_at, Ticket.replied_at, rows.c.at, rows.c.v)
+            .select_from(rows).join(Ticket, rows.c.ticket_id == Ticket.id)
+            .outerjoin(Unit, Unit.id == Ticket.lead_unit_id)
+            .outerjoin(handler, handler.id == Ticket.assignee_id)
+            .outerjoin(Category, Category.id == Ticket.category_id)
             .order_by(*_order(rows, fact), Ticket.id))
 
 

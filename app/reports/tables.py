@@ -19,7 +19,7 @@ from app.reports.queries import (
     Breakdown,
     Fact,
     Value,
-    drill_tickets,
+    drill_export,
     evaluate,
     group_names,
 )
@@ -115,14 +115,20 @@ def drill_headers(fact: Fact) -> list[str]:
 
 def drill_cells(ticket, at, v, fact: Fact, calendar=None, now=None) -> list:
     """One ticket of a drill-down, as shown and exported."""
-    cells = [ticket.reference, ticket.title, str(STATUS_LABELS.get(ticket.status, ticket.status)),
-             ticket.lead_unit.name if ticket.lead_unit else None,
-             ticket.assignee.display_name if ticket.assignee else None,
-             ticket.category.name if ticket.category else None,
-             ticket.created_at, ticket.dispatched_at, ticket.handle_due_at, ticket.due_at,
-             ticket.replied_at]
+    return _cells(ticket.reference, ticket.title, ticket.status,
+                  ticket.lead_unit.name if ticket.lead_unit else None,
+                  ticket.assignee.display_name if ticket.assignee else None,
+                  ticket.category.name if ticket.category else None, ticket.created_at,
+                  ticket.dispatched_at, ticket.handle_due_at, ticket.due_at, ticket.replied_at,
+                  v, fact, calendar, now)
+
+
+def _cells(reference, title, status, unit, handler, category, created, dispatched,
+           handle_due, due, replied, v, fact: Fact, calendar, now) -> list:
+    cells = [reference, title, str(STATUS_LABELS.get(status, status)), unit, handler, category,
+             created, dispatched, handle_due, due, replied]
     if fact in SNAPSHOT_FACTS:
-        cells.append(working_days_left(calendar, now, ticket.due_at))
+        cells.append(working_days_left(calendar, now, due))
     if fact == Fact.HANDLING:
         cells.append(v)
     return cells
@@ -139,18 +145,18 @@ def working_days_left(calendar, now, due) -> float | None:
 
 
 def drill_table(rows, fact: Fact, title: str, calendar, now) -> Table:
-    """A drill-down as an export, streamed from the database in batches."""
-    statement = drill_tickets(rows, fact).execution_options(yield_per=2000)
+    """A drill-down as an export, streamed from the database in batches of plain rows."""
+    statement = drill_export(rows, fact).execution_options(yield_per=2000)
 
     def lines():
-        for ticket, at, v in db.session.execute(statement):
-            yield drill_cells(ticket, at, v, fact, calendar, now)
-            db.session.expunge(ticket)
+        for row in db.session.execute(statement):
+            yield _cells(row.reference, row.title, row.status, row.unit, row.handler,
+                         row.category, row.created_at, row.dispatched_at, row.handle_due_at,
+                         row.due_at, row.replied_at, row.v, fact, calendar, now)
 
     headers = drill_headers(fact)
     widths = [16, 40, 14, 18, 12, 14, 18, 18, 18, 18, 18, 12, 12][: len(headers)]
     return Table(f"report-{fact.value}", title, headers, widths, lines())
-
 
 
 def change(current: Value, previous: Value) -> tuple[str, str] | None:

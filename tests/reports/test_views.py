@@ -150,3 +150,33 @@ def test_every_breakdown_renders_and_exports(month, login_as, by):
     assert client.get(f"/reports/?by={by}&{MARCH}").status_code == 200
     response = client.get(f"/reports/export/breakdown.xlsx?by={by}&{MARCH}")
     assert response.status_code == 200 and int(response.headers["X-Row-Count"]) >= 1
+
+
+def test_drill_down_pages_carry_the_total_of_the_same_query(month, app, login_as):
+    """Tickets received in March: T1–T6, T8, T9, T12, T13 = 10. With 3 a page, page 4 holds
+    one ticket and still says 10; a page past the end says 10 too (counted separately), and
+    every page lists different tickets."""
+    app.config["PAGE_SIZE"] = 3
+    client = login_as(month.supervisor)
+    seen = []
+    for number in (1, 2, 3, 4, 5):
+        page = client.get(f"/reports/tickets?fact=intake&subset=all&{MARCH}&page={number}")
+        text = page.get_data(as_text=True)
+        assert "10 tickets" in text, number
+        seen += [t.reference for t in month.tickets.values() if t.reference in text]
+    assert len(seen) == len(set(seen)) == 10
+
+
+def _fact_reads(client, url: str) -> int:
+    """How many statements of the request read the stored facts."""
+    with count_queries() as counted:
+        assert client.get(url).status_code == 200
+    return sum("report_facts" in statement for statement in counted.statements)
+
+
+def test_drill_page_lists_and_counts_in_one_statement(month, login_as):
+    client = login_as(month.supervisor)
+    url = f"/reports/tickets?fact=intake&subset=all&{MARCH}"
+    client.get(url)  # the fixture's uncommitted changes reach report_facts on the first read
+    assert _fact_reads(client, url) == 1
+    assert _fact_reads(client, url + "&page=9") == 2  # only an empty page counts apart
