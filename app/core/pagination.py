@@ -21,10 +21,15 @@ class DeferredJoinPagination(SelectPagination):
         return list(session.execute(select.where(key.in_(keys))).unique().scalars())
 
 
+#: Pages beyond this are shown as the empty page they are: a larger number would overflow the
+#: database's 64-bit OFFSET and fail instead.
+MAX_PAGE = 1_000_000
+
+
 def page_number() -> int:
     """The requested page from ``?page=``; junk or negative values mean page 1."""
     try:
-        return max(1, int(request.args.get("page", 1)))
+        return min(MAX_PAGE, max(1, int(request.args.get("page", 1))))
     except (TypeError, ValueError):
         return 1
 

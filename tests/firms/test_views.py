@@ -314,3 +314,11 @@ def test_a_capped_count_still_leads_to_the_next_pages(client, make, login_as, ap
     last = client.get("/firms/?page=4").get_data(as_text=True)
     assert "7 in total · page 4 of 4" in last
     assert len(_listed_ids(last)) == 1
+
+
+def test_an_absurd_page_number_shows_an_empty_page_not_an_error(client, make, login_as):
+    make.firm()
+    login_as(make.user(Role.HANDLER))
+    response = client.get("/firms/?page=99999999999999999999")
+    assert response.status_code == 200
+    assert "No firms match these filters." in response.get_data(as_text=True)
