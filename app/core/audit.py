@@ -73,11 +73,14 @@ def record(
     object_id: Any = None,
     success: bool = True,
     details: dict[str, Any] | None = None,
+    flush: bool = True,
 ) -> AuditEvent:
     """Add one audit row to the current transaction (it commits with the change it describes).
 
     :param actor: the user who acted, or ``None`` for anonymous and system actions.
     :param obj: the object acted on; its table name and id are recorded.
+    :param flush: write it now (the default); a batch job passes ``False`` and flushes its
+        whole batch at once.
     """
     if obj is not None:
         object_type = object_type or obj.__tablename__
@@ -97,7 +100,8 @@ def record(
         details=details or {},
     )
     db.session.add(event_row)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     logger.info("audit %s %s:%s by %s ok=%s", action, object_type, object_id,
                 event_row.actor_name, success)
     return event_row

@@ -115,7 +115,7 @@ def test_two_scanners_never_lock_the_same_tickets(app):
 
     from app.auth.models import Unit, UnitKind
     from app.tickets.models import Channel, DemandType, ServiceMode, Ticket, TicketStatus, Urgency
-    from app.tickets.scan import next_batch
+    from app.tickets.scan import lock_batch
 
     engine = db.engine
     if engine.dialect.name != "postgresql":
@@ -141,13 +141,13 @@ def test_two_scanners_never_lock_the_same_tickets(app):
             ids.append(ticket.id)
     first, second = Session(engine), Session(engine)
     try:
-        held = {t.id for t in next_batch(min(ids) - 1, 3, session=first)} & set(ids)
+        held = {t.id for t in lock_batch(ids, session=first)}
         assert held == set(ids)
-        seen_by_second = {t.id for t in next_batch(min(ids) - 1, 3, session=second)}
+        seen_by_second = {t.id for t in lock_batch(ids, session=second)}
         assert not seen_by_second & set(ids)
         first.rollback()
         second.rollback()
-        assert {t.id for t in next_batch(min(ids) - 1, 3, session=second)} >= set(ids)
+        assert {t.id for t in lock_batch(ids, session=second)} == set(ids)
     finally:
         first.close()
         second.close()
