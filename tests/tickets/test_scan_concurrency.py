@@ -137,7 +137,9 @@ def _remove(engine, people: dict, made: list[int]) -> None:
         # rows go with the replication role, which skips triggers for this transaction only.
         connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
 
-        for model in (TicketEvent, SupervisionOrder, Urge):
+        from app.reports.models import ReportFact
+
+        for model in (TicketEvent, SupervisionOrder, Urge, ReportFact):
             table = model.__table__
             connection.execute(sa.delete(table).where(table.c.ticket_id.in_(made)))
         connection.execute(sa.text("DELETE FROM audit_events WHERE object_type = 'tickets' "
