@@ -5,8 +5,10 @@
 
 Starts gunicorn (2 workers, the app of ``bench/reports_wsgi.py``), signs in as the seeded
 supervisor, then for each page sends sequential keep-alive requests and reports the median and
-95th percentile latency — on localhost that is the server time. The bare page of the same
-server gives the framework's ceiling. With ``wrk`` installed it also runs a 10-second load per
+95th percentile latency — on localhost that is the server time — and the CPU time per request
+of the gunicorn workers plus their PostgreSQL backends (read from ``/proc``; on a busy machine
+the wall time grows, the CPU time does not). The bare page of the same server gives the
+framework's ceiling. With ``wrk`` installed it also runs a 10-second load per
 page (2 threads, 4 connections) for throughput. Finally it exports one drill-down of about
 100,000 rows as XLSX and records the worker's peak resident memory (VmHWM).
 """
@@ -63,17 +65,33 @@ class Client:
             raise SystemExit(f"sign-in failed: {status}")
 
 
-def measure(client: Client, path: str, count: int) -> dict:
+def cpu_seconds(pids) -> float:
+    """User + system CPU time of some processes (what a request costs, whatever the load)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def measure(client: Client, path: str, count: int, pids) -> dict:
     client.request("GET", path)  # warm the worker's caches
     times = []
+    cpu_before = cpu_seconds(pids())
     for _ in range(count):
         started = time.perf_counter()
         status, _payload, _headers = client.request("GET", path)
         times.append((time.perf_counter() - started) * 1000)
         if status != 200:
             raise SystemExit(f"{path}: HTTP {status}")
+    cpu = (cpu_seconds(pids()) - cpu_before) / count * 1000
     times.sort()
-    return {"median": statistics.median(times), "p95": times[int(len(times) * 0.95) - 1]}
+    return {"median": statistics.median(times), "p95": times[int(len(times) * 0.95) - 1],
+            "cpu": cpu}
 
 
 def wrk(port: int, path: str, cookie: str) -> str | None:
@@ -149,13 +167,22 @@ def main() -> None:
         }
         cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
         print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-        print("| page | median ms | p95 ms | wrk (2 threads, 4 connections, 10 s) |")
-        print("|---|---:|---:|---|")
+        def pids():
+            """The gunicorn workers and the database backends (other than this script's)."""
+            with engine.connect() as conn:
+                backends = conn.scalars(sa.text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid()")).all()
+            return [*worker_pids(server.pid), *backends]
+
+        print("| page | median ms | p95 ms | CPU ms / request | wrk (2 threads, 4 connections, "
+              "10 s) |")
+        print("|---|---:|---:|---:|---|")
         for name, path in pages.items():
-            result = measure(client, path, args.requests)
+            result = measure(client, path, args.requests, pids)
             load = "–" if args.quick else (wrk(args.port, path, cookie) or "–")
-            print(f"| {name} | {result['median']:.1f} | {result['p95']:.1f} | {load} |",
-                  flush=True)
+            print(f"| {name} | {result['median']:.1f} | {result['p95']:.1f} | "
+                  f"{result['cpu']:.1f} | {load} |", flush=True)
         print("load average after the pages: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         if args.quick:
             return

@@ -82,3 +82,23 @@ class ReportFact(db.Model):
     a: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False, default=0)
     b: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False, default=0)
     v: Mapped[int | None] = mapped_column(sa.Integer)
+
+
+class ReportUnitDay(db.Model):
+    """The stored facts summed per unit and local day (and value): what the dashboard by unit,
+    the monthly report, the public page and the weekly e-mail read — a few hundred rows per
+    day instead of a row per ticket. Kept by :mod:`app.reports.facts` in the same statements
+    that rewrite a ticket's facts (the difference is added), rebuilt with them."""
+
+    __tablename__ = "report_unit_days"
+
+    #: The unit's id, 0 for facts without a unit (a ticket never dispatched).
+    unit_key: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    fact: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    #: As :attr:`ReportFact.day`.
+    day: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    #: The facts' value (handling days, rating level, extension days), -1 for none.
+    v: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    a: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    b: Mapped[int] = mapped_column(sa.Integer, nullable=False)

@@ -53,7 +53,7 @@ from app.core.permissions import Permission
 from app.extensions import db
 from app.reports import facts
 from app.reports.facts import STORED_FACTS
-from app.reports.models import ReportFact
+from app.reports.models import ReportFact, ReportUnitDay
 from app.reports.periods import Period, local_midnight
 from app.reports.sql import local_day_number
 from app.tickets.models import Category, Ticket, TicketStatus
@@ -472,10 +472,19 @@ class Breakdown:
         return [evaluate(figure, tallies) for figure in FIGURES]
 
 
+def _weighted(rows, fact, prev) -> sa.Select:
+    """Fact rows in the summing format of :func:`breakdown`: one row weighs ``n`` = 1."""
+    fact = rows.c.fact if fact is None else sa.literal(fact.value)
+    prev = rows.c.prev if prev is None else sa.literal(prev)
+    measured = sa.case((rows.c.v.is_(None), 0), else_=1)
+    return sa.select(fact.label("fact"), prev.label("prev"), rows.c.unit_id, rows.c.category_id,
+                     rows.c.handler_id, rows.c.area_id, rows.c.day, sa.literal(1).label("n"),
+                     rows.c.a, rows.c.b, rows.c.v, rows.c.v.label("v_sum"),
+                     measured.label("v_count"))
+
+
 def _labelled_live(fact: Fact, ctx: Context, with_area: bool, prev: int):
-    rows = _LIVE[fact](ctx, with_area).subquery()
-    return sa.select(sa.literal(fact.value).label("fact"), sa.literal(prev).label("prev"),
-                     *rows.c)
+    return _weighted(_LIVE[fact](ctx, with_area).subquery(), fact, prev)
 
 
 def _stored_both(ctx: Context, previous: Context, with_area: bool) -> sa.Select:
@@ -491,6 +500,28 @@ def _stored_both(ctx: Context, previous: Context, with_area: bool) -> sa.Select:
         f.at < ctx.period.end_at)
     if ctx.scope.unit_id is not None:
         select = select.where(f.unit_id == ctx.scope.unit_id)
+    return _weighted(select.subquery(), None, None)
+
+
+def _unit_days_both(ctx: Context, previous: Context) -> sa.Select:
+    """The same sums per unit and day from ``report_unit_days`` (the breakdown by unit)."""
+    d = ReportUnitDay
+    first = (previous.period.start - date(1970, 1, 1)).days
+    start = (ctx.period.start - date(1970, 1, 1)).days
+    end = (ctx.period.end - date(1970, 1, 1)).days
+    value = sa.case((d.v < 0, None), else_=d.v)
+    measured = d.v >= 0
+    no_id = sa.cast(sa.null(), sa.Integer)
+    select = sa.select(
+        d.fact.label("fact"), sa.case((d.day < start, 1), else_=0).label("prev"),
+        sa.case((d.unit_key == 0, None), else_=d.unit_key).label("unit_id"),
+        no_id.label("category_id"), no_id.label("handler_id"), no_id.label("area_id"),
+        d.day.label("day"), d.n.label("n"), d.a.label("a"), d.b.label("b"), value.label("v"),
+        sa.case((measured, d.v * d.n)).label("v_sum"),
+        sa.case((measured, d.n), else_=0).label("v_count"),
+    ).where(d.day >= first, d.day < end, d.n != 0)
+    if ctx.scope.unit_id is not None:
+        select = select.where(d.unit_key == ctx.scope.unit_id)
     return select
 
 
@@ -508,7 +539,9 @@ def breakdown(ctx: Context, by: Dimension = Dimension.UNIT) -> Breakdown:
     facts.sync(db.session())
     with_area = by == Dimension.AREA
     previous = Context(ctx.period.previous(), ctx.now, ctx.due_soon_until, ctx.scope)
-    parts = [_stored_both(ctx, previous, with_area)]
+    stored = (_unit_days_both(ctx, previous) if by == Dimension.UNIT
+              else _stored_both(ctx, previous, with_area))
+    parts = [stored]
     parts += [_labelled_live(f, ctx, with_area, 0) for f in _LIVE]
     parts += [_labelled_live(f, previous, with_area, 1)
               for f in _LIVE if f not in SNAPSHOT_FACTS]
@@ -520,9 +553,9 @@ def breakdown(ctx: Context, by: Dimension = Dimension.UNIT) -> Breakdown:
                     (rows.c.day - start_number) // 7))
     bucket = sa.case((sa.and_(current, rows.c.fact == Fact.HANDLING.value,
                               rows.c.v.is_not(None)), _bucket(rows.c.v)))
-    statement = (sa.select(rows.c.fact, rows.c.prev, key, week, bucket, sa.func.count(),
-                           sa.func.sum(rows.c.a), sa.func.sum(rows.c.b), sa.func.sum(rows.c.v),
-                           sa.func.count(rows.c.v))
+    statement = (sa.select(rows.c.fact, rows.c.prev, key, week, bucket, sa.func.sum(rows.c.n),
+                           sa.func.sum(rows.c.a), sa.func.sum(rows.c.b),
+                           sa.func.sum(rows.c.v_sum), sa.func.sum(rows.c.v_count))
                  .group_by(rows.c.fact, rows.c.prev, key, week, bucket))
     data = Breakdown(by, defaultdict(dict), defaultdict(Tally), defaultdict(Tally),
                      defaultdict(Tally), defaultdict(int))

@@ -17,7 +17,7 @@ from app.core import clock
 from app.core.clock import to_local
 from app.extensions import db
 from app.reports import facts
-from app.reports.models import ReportFact
+from app.reports.models import ReportFact, ReportUnitDay
 from app.sla.services import load_calendar
 from app.tickets.models import Ticket, TicketEvent, TicketStatus
 from app.tickets.services import transition
@@ -151,3 +151,29 @@ def test_the_facts_follow_each_transition_within_the_transaction(month):
     transition(t13, "acknowledge", month.handler_b)
     facts.sync(db.session())
     assert [row[0] for row in _stored(t13) if row[0] == "acknowledge"] == ["acknowledge"]
+
+
+def _unit_day_sums() -> set[tuple]:
+    d = ReportUnitDay
+    return set(db.session.execute(sa.select(d.unit_key, d.fact, d.day, d.v, d.n, d.a, d.b)
+                                  .where(d.n != 0)).all())
+
+
+def _sums_of_the_facts() -> set[tuple]:
+    f = ReportFact
+    keys = (sa.func.coalesce(f.unit_id, 0), f.fact, f.day, sa.func.coalesce(f.v, -1))
+    return set(db.session.execute(sa.select(*keys, sa.func.count(), sa.func.sum(f.a),
+                                            sa.func.sum(f.b)).group_by(*keys)).all())
+
+
+def test_unit_day_sums_follow_every_change_and_equal_a_rebuild(month):
+    """The per-unit sums are kept by differences at each change (T5 moved from unit A to B,
+    T20 was replied, reopened and replied again); they equal the sums of the stored facts, and
+    a rebuild from scratch gives the same."""
+    _reopened(month)
+    facts.sync(db.session())
+    kept = _unit_day_sums()
+    assert kept == _sums_of_the_facts()
+    assert any(row[1] == "return" and row[0] == month.unit_a.id for row in kept)
+    facts.rebuild(db.session.connection(), load_calendar())
+    assert _unit_day_sums() == kept

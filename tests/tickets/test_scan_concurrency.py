@@ -137,11 +137,13 @@ def _remove(engine, people: dict, made: list[int]) -> None:
         # rows go with the replication role, which skips triggers for this transaction only.
         connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
 
+        from app.reports import facts
         from app.reports.models import ReportFact
 
         for model in (TicketEvent, SupervisionOrder, Urge, ReportFact):
             table = model.__table__
             connection.execute(sa.delete(table).where(table.c.ticket_id.in_(made)))
+        facts.sum_unit_days(connection)  # the per-unit sums without these tickets
         connection.execute(sa.text("DELETE FROM audit_events WHERE object_type = 'tickets' "
                                    "AND object_id = ANY(:ids)"), {"ids": [str(i) for i in made]})
         connection.execute(sa.text("DELETE FROM notifications WHERE recipient_id = :id"),
