@@ -284,12 +284,19 @@ STORED = frozenset(Fact(value) for value in STORED_FACTS)
 NON_TICKET_FACTS = frozenset({Fact.VISIT_ISSUE})
 
 
-def fact_select(fact: Fact, ctx: Context, with_area: bool = False) -> sa.Select:
+#: Facts whose live rows are all ``a`` = ``b`` = 0 without a value (what time alone decided:
+#: late), so a drill-down into ``a``, ``b`` or the measured rows need not compute them.
+_LIVE_ONLY_LATE = frozenset({Fact.ACKNOWLEDGE, Fact.HANDLING})
+
+
+def fact_select(fact: Fact, ctx: Context, with_area: bool = False,
+                subset: Subset = Subset.ALL) -> sa.Select:
     """The rows of one fact: what a card counts and what its drill-down lists (the stored
     rows of the period, plus what is computed live)."""
     fact = Fact(fact)
     parts = [_stored(fact, ctx, with_area)] if fact in STORED else []
-    if fact in _LIVE:
+    skip_live = fact in _LIVE_ONLY_LATE and subset in (Subset.A, Subset.B, Subset.MEASURED)
+    if fact in _LIVE and not skip_live:
         parts.append(_LIVE[fact](ctx, with_area))
     return parts[0] if len(parts) == 1 else sa.union_all(*parts)
 
@@ -586,7 +593,7 @@ def drill_rows(fact: Fact, subset: Subset, ctx: Context, by: Dimension | None = 
     group without a value (e.g. tickets with no category)."""
     facts.sync(db.session())
     with_area = by == Dimension.AREA
-    rows = fact_select(fact, ctx, with_area).subquery()
+    rows = fact_select(fact, ctx, with_area, Subset(subset)).subquery()
     conditions = [subset_clause(rows, subset)]
     if by is not None and keyed:
         column = _dimension_column(rows, by)

@@ -163,8 +163,9 @@ def _most_urgent(ctx: Context, subset: Subset, limit: int = 10) -> list:
     """The first open tickets by remaining working time (overdue ones most late first)."""
     rows = queries.drill_rows(Fact.OPEN, subset, ctx)
     calendar = load_calendar()
-    return [(t, tables.working_days_left(calendar, ctx.now, t.due_at)) for t, _at, _v
-            in db.session.execute(queries.drill_tickets(rows, Fact.OPEN).limit(limit))]
+    # The first rows are chosen among the narrow fact rows; only they join the tickets.
+    return [(t, tables.working_days_left(calendar, ctx.now, t.due_at)) for t, _at, _v, _total
+            in db.session.execute(queries.drill_page(rows, Fact.OPEN, 0, limit))]
 
 
 def _drill_arguments():
