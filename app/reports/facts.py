@@ -267,9 +267,27 @@ def rebuild(connection, calendar, batch: int = 50_000, report=None, sums: bool =
 # -- keeping the facts current -----------------------------------------------------------------
 
 
-def _ticket_id(instance) -> int | None:
+#: The ticket attributes the stored rows are computed from (and the relationships that set
+#: their foreign keys): a flush that changes none of them (an SLA mark, an urge count) leaves
+#: the ticket's facts as they are.
+TICKET_ATTRIBUTES = frozenset({
+    "created_at", "service_mode", "status", "first_dispatched_at", "dispatched_at",
+    "acknowledged_at", "acknowledge_due_at", "handle_due_at", "replied_at", "closed_at",
+    "rating_level", "paused_seconds", "lead_unit_id", "lead_unit", "assignee_id", "assignee",
+    "category_id", "category", "firm_id", "firm",
+})
+
+
+def _facts_may_change(ticket: Ticket) -> bool:
+    state = sa.inspect(ticket)
+    if state.was_deleted or not state.has_identity:
+        return True
+    return any(state.attrs[name].history.has_changes() for name in TICKET_ATTRIBUTES)
+
+
+def _ticket_id(instance, inserted: bool) -> int | None:
     if isinstance(instance, Ticket):
-        return instance.id
+        return instance.id if inserted or _facts_may_change(instance) else None
     if isinstance(instance, ReturnRequest | ExtensionRequest):
         return instance.ticket_id if instance.ticket_id is not None else getattr(
             instance.ticket, "id", None)
@@ -279,7 +297,8 @@ def _ticket_id(instance) -> int | None:
 @event.listens_for(Session, "after_flush")
 def _mark_changed_tickets(session: Session, _context) -> None:
     """Remember every ticket whose row, return requests or extension requests were written."""
-    changed = {_ticket_id(obj) for obj in (*session.new, *session.dirty)}
+    changed = {_ticket_id(obj, True) for obj in session.new}
+    changed |= {_ticket_id(obj, False) for obj in session.dirty}
     changed.discard(None)
     if changed:
         session.info.setdefault(_PENDING, set()).update(changed)

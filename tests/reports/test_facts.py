@@ -177,3 +177,21 @@ def test_unit_day_sums_follow_every_change_and_equal_a_rebuild(month):
     assert any(row[1] == "return" and row[0] == month.unit_a.id for row in kept)
     facts.rebuild(db.session.connection(), load_calendar())
     assert _unit_day_sums() == kept
+
+
+def test_only_changes_of_what_the_facts_read_rewrite_them(month):
+    """An urge count is not read by any figure: the ticket is not marked. A new handler (set
+    through the relationship) is: the stored rows follow it."""
+    from app.reports.facts import _PENDING
+
+    t12 = month.tickets["T12"]
+    facts.sync(db.session())
+    t12.urge_count += 1
+    db.session.flush()
+    assert t12.id not in db.session.info.get(_PENDING, set())
+    t12.assignee = month.handler_b
+    db.session.flush()
+    assert t12.id in db.session.info.get(_PENDING, set())
+    facts.sync(db.session())
+    assert set(db.session.scalars(sa.select(ReportFact.handler_id).where(
+        ReportFact.ticket_id == t12.id))) == {month.handler_b.id}
