@@ -89,7 +89,7 @@ def timeline(ticket: Ticket, include_internal: bool) -> list[Comment | TicketEve
 
 
 #: Timeline entries shown at once on the staff ticket page; older ones are a click away.
-TIMELINE_LIMIT = 100
+TIMELINE_LIMIT = 50
 
 
 @dataclass

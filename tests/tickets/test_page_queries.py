@@ -69,7 +69,7 @@ def test_long_timeline_is_shown_newest_first_in_pages(ticket_in, cast, login_as)
     client = login_as(cast.handler)
     page = client.get(f"/tickets/{ticket.reference}").get_data(as_text=True)
     assert page.count('class="list-group-item small') == TIMELINE_LIMIT
-    assert "进展说明 59" in page and "进展说明 10" not in page
+    assert "进展说明 59" in page and "进展说明 40" not in page
     seen = set()
     while True:
         shown = {n for n in range(60) if f"进展说明 {n}<" in page}
