@@ -64,7 +64,9 @@ class Config:
     #: Reverse proxies in front (nginx: 1). Their X-Forwarded-For/-Proto are then trusted, so
     #: rate limits and audit rows see the client's address; 0 trusts no header (spoofable).
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    #: ``local-memory://`` counts in each worker process (app/core/rate_limits.py, no timer
+    #: thread); several workers or servers need a shared store: ``redis://host:6379/0``.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "local-memory://")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
@@ -117,7 +119,7 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-only-key"  # noqa: S105 - the test suite's own throwaway key
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
-    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STORAGE_URI = "local-memory://"
     SERVER_NAME = None
     MAIL_BACKEND = "capture"
     PORTAL_CHOICES_TTL = 0  # tests change categories by rollback too: always re-read

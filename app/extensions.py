@@ -10,6 +10,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from app.core import rate_limits  # noqa: F401 - registers the local-memory:// store
 from app.db import Base
 
 db = SQLAlchemy(model_class=Base)

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import lazyload
 
 from app.auth import services as accounts
 from app.auth.models import User
@@ -126,8 +127,15 @@ class RequestData:
 
 
 def registry_firm(code: str) -> Firm | None:
-    """The registry firm with this USCC (archived firms too: history stays linked)."""
-    return db.session.scalar(sa.select(Firm).where(Firm.uscc == uscc_rules.normalise(code)))
+    """The registry firm with this USCC (archived firms too: history stays linked).
+
+    Its area, industry, commissioner and tags load only if read: a submission needs the id.
+    """
+    return db.session.scalar(_FIRM_BY_USCC, {"uscc": uscc_rules.normalise(code)})
+
+
+#: Built once: the statement (and its cache key) is the same for every submission.
+_FIRM_BY_USCC = sa.select(Firm).options(lazyload("*")).where(Firm.uscc == sa.bindparam("uscc"))
 
 
 def taiwan_category() -> Category | None:

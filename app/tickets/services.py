@@ -6,6 +6,7 @@ notifications they queue go out only after that commit (:mod:`app.core.mail`).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -104,22 +105,27 @@ def next_reference(created_at: datetime, session=None) -> str:
     """
     session = session or db.session
     year = to_local(created_at).year
-    table = TicketReferenceCounter.__table__
-    dialect = session.get_bind().dialect.name
+    statement = _counter_upsert(session.get_bind().dialect.name)
+    number = session.execute(statement, {"year": year}).scalar_one()
+    return format_reference(year, number)
+
+
+@functools.cache
+def _counter_upsert(dialect: str):
+    """The counter's upsert for this database, built once (the year is its parameter)."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - only PostgreSQL and SQLite are supported
         raise RuntimeError(f"unsupported database {dialect}")
-    statement = (
-        insert(table).values(year=year, last_number=1)
+    table = TicketReferenceCounter.__table__
+    return (
+        insert(table).values(year=sa.bindparam("year"), last_number=1)
         .on_conflict_do_update(index_elements=[table.c.year],
                                set_={"last_number": table.c.last_number + 1})
         .returning(table.c.last_number)
     )
-    number = session.execute(statement).scalar_one()
-    return format_reference(year, number)
 
 
 @dataclass
@@ -166,10 +172,13 @@ def create_ticket(actor: User | None, *, channel: Channel, service_mode: Service
     ticket.reference = next_reference(now)
     db.session.add(ticket)
     db.session.flush()
-    _write_event(ticket, "create", actor, None, S.SUBMITTED, None,
-                 {"channel": str(ticket.channel), "intake_due_at": _iso(ticket.intake_due_at)},
-                 ip)
-    audit.record("ticket.create", actor=actor, obj=ticket, details={"reference": ticket.reference})
+    # The one flush of a creation (it gives the id); the event and the audit row are plain
+    # inserts, nothing reads them back in this transaction.
+    db.session.execute(_INSERT_EVENT, _event_values(
+        ticket, "create", actor, None, S.SUBMITTED, None,
+        {"channel": str(ticket.channel), "intake_due_at": _iso(ticket.intake_due_at)}, ip))
+    audit.append("ticket.create", actor=actor, obj=ticket,
+                 details={"reference": ticket.reference})
     logger.info("ticket %s created by %s", ticket.reference, _actor_name(actor))
     return ticket
 
@@ -342,14 +351,21 @@ def _flush(ticket: Ticket) -> None:
         raise ConcurrentChange(ticket) from error
 
 
+def _event_values(ticket, action, actor, from_status, to_status, reason, data, ip) -> dict:
+    return {"ticket_id": ticket.id, "at": now_utc(), "actor_id": getattr(actor, "id", None),
+            "actor_name": getattr(actor, "display_name", None),
+            "actor_role": str(actor.role) if actor is not None else None,
+            "action": action, "from_status": from_status, "to_status": to_status,
+            "reason": reason, "data": data or {},
+            "ip": ip if ip is not None else _request_ip()}
+
+
+_INSERT_EVENT = sa.insert(TicketEvent.__table__)
+
+
 def _write_event(ticket, action, actor, from_status, to_status, reason, data, ip) -> TicketEvent:
-    event = TicketEvent(
-        ticket=ticket, at=now_utc(), actor_id=getattr(actor, "id", None),
-        actor_name=getattr(actor, "display_name", None),
-        actor_role=str(actor.role) if actor is not None else None,
-        action=action, from_status=from_status, to_status=to_status, reason=reason,
-        data=data or {}, ip=ip if ip is not None else _request_ip(),
-    )
+    event = TicketEvent(ticket=ticket, **_event_values(ticket, action, actor, from_status,
+                                                       to_status, reason, data, ip))
     db.session.add(event)
     return event
 
