@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -44,23 +45,92 @@ QUEUES = {
 }
 
 
+class FilterDateField(DateField):
+    """A date filter whose unreadable value gets the project's own, translated message."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(_l("Not a date (use YYYY-MM-DD); this filter is ignored.")) \
+                from error
+
+
+#: The queue orders offered (app.tickets.queries.queue_order).
+SORTS = {"deadline": _l("Nearest deadline first"), "newest": _l("Newest received first")}
+
+
 class TicketFilterForm(FlaskForm):
-    """Search and filters of the queue pages (GET, no CSRF)."""
+    """Search, filters and order of the queue pages (GET, no CSRF).
+
+    A value the form does not accept (an unknown id, a bad date, an end before the start) is
+    reported on its field and left out of the query: the page still answers.
+    """
 
     class Meta:
         csrf = False
 
-    q = StringField(_l("Search"), validators=[Optional()])
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
     status = SelectField(_l("Status"), validators=[Optional()])
     sla = SelectField(_l("SLA"), validators=[Optional()])
+    service_mode = SelectField(_l("Service mode"), validators=[Optional()])
+    demand_type = SelectField(_l("Demand type"), validators=[Optional()])
+    urgency = SelectField(_l("Urgency"), validators=[Optional()])
+    category = SelectField(_l("Category"), validators=[Optional()])
+    unit = SelectField(_l("Unit (lead or assisting)"), validators=[Optional()])
+    firm = StringField(_l("Firm (name or USCC)"), validators=[Optional(), Length(max=100)])
+    received_from = FilterDateField(_l("Received from"), validators=[Optional()])
+    received_to = FilterDateField(_l("Received to"), validators=[Optional()])
+    sort = SelectField(_l("Order"), validators=[Optional()])
 
-    def __init__(self, *args, **kwargs):
+    #: The fields that narrow the list (``sort`` only orders it).
+    FILTERS = ("q", "status", "sla", "service_mode", "demand_type", "urgency", "category",
+               "unit", "firm", "received_from", "received_to")
+
+    def __init__(self, *args, categories=(), units=(), **kwargs):
         super().__init__(*args, **kwargs)
+        anything = [("", _l("Any"))]
         self.status.choices = options([("", _l("Any status"))]
                                       + [(s.value, STATUS_LABELS[s]) for s in TicketStatus])
-        self.sla.choices = options([("", _l("Any"))] + [
+        self.sla.choices = options(anything + [
             (s.value, SLA_STATUS_LABELS[s])
             for s in (SlaStatus.ON_TRACK, SlaStatus.DUE_SOON, SlaStatus.OVERDUE)])
+        self.service_mode.choices = options(anything + [(m.value, SERVICE_MODE_LABELS[m])
+                                                        for m in ServiceMode])
+        self.demand_type.choices = options(anything + [(d.value, DEMAND_TYPE_LABELS[d])
+                                                       for d in DemandType])
+        self.urgency.choices = options(anything + [(u.value, URGENCY_LABELS[u])
+                                                   for u in Urgency])
+        self.category.choices = options(anything + list(categories))
+        self.unit.choices = options(anything + list(units))
+        self.sort.choices = options(list(SORTS.items()))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        start, end = self.received_from.data, self.received_to.data
+        if start and end and start > end:
+            message = _l("The end date is before the start date; the dates are ignored.")
+            for field in (self.received_from, self.received_to):
+                field.errors = [*field.errors, message]
+            valid = False
+        return valid
+
+    def explain_errors(self) -> None:
+        """Replace WTForms' terse messages with ones that say what the page did."""
+        for field in self:
+            if not field.errors or field.type == "FilterDateField":
+                continue
+            field.errors[:] = [_l("Not one of the offered values; this filter is ignored.")
+                               if field.type == "SelectField"
+                               else _l("Too long; this filter is ignored.")]
+
+    def shown_value(self, name: str) -> str:
+        """A filter's current value as the user reads it (a select's label, a date...)."""
+        field = self[name]
+        if field.type == "SelectField":
+            return next((str(choice.label) for choice in field.choices
+                         if choice.value == field.data), str(field.data))
+        return str(field.data)
 
 
 class ActionForm(FlaskForm):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -15,10 +16,11 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import contains_eager, joinedload, lazyload, load_only
 
 from app.auth.models import Unit
+from app.core.clock import LOCAL_TZ
 from app.core.permissions import Permission
-from app.core.search import contains
+from app.core.search import contains, like_pattern
 from app.extensions import db
-from app.sla.enums import SlaStatus
+from app.sla.enums import DemandType, ServiceMode, SlaStatus, Urgency
 from app.tickets.models import (
     Attachment,
     Category,
@@ -150,8 +152,6 @@ def _split(rows, limit: int) -> TicketRecords:
 
 def _parse_cursor(before: str | None):
     """``(at, kind, id)`` from ``at~kind~id``, or ``None`` for the newest entries."""
-    from datetime import datetime
-
     try:
         at, kind, row_id = (before or "").split("~")
         moment = datetime.fromisoformat(at)
@@ -266,14 +266,33 @@ def _wrapped(statement: sa.Select) -> sa.Select:
     return sa.select(*inner.c)
 
 
-def queue(user, name: str, now, q: str = "", status: str = "", sla_status: str = "") -> sa.Select:
+@dataclass
+class QueueFilters:
+    """The queue page's filters, already checked by the form: empty means "any"."""
+
+    q: str = ""
+    status: str = ""
+    sla: str = ""
+    service_mode: str = ""
+    demand_type: str = ""
+    urgency: str = ""
+    category_id: int | None = None
+    unit_id: int | None = None
+    firm: str = ""
+    received_from: date | None = None
+    received_to: date | None = None
+
+
+def queue(user, name: str, now, filters: QueueFilters | None = None) -> sa.Select:
     """The ids of one queue of the visible tickets, filtered, nearest deadline first.
 
     Every column this reads (the order, the state, the SLA mark, the lead unit) is in the
     covering index ``ix_tickets_queue_order`` (or, for one state, ``ix_tickets_status_queue_
     order``), so a page walks index entries only and never sorts; :func:`queue_page` then
-    loads the 25 rows it shows.
+    loads the 25 rows it shows. The other filters only add conditions to the visibility
+    clause: whatever they say, a user never gets a ticket :func:`visibility_clause` hides.
     """
+    filters = filters or QueueFilters()
     statement = sa.select(Ticket.id).where(visibility_clause(user))
     statement = {
         "intake": lambda s: s.where(Ticket.status == TicketStatus.SUBMITTED),
@@ -283,20 +302,74 @@ def queue(user, name: str, now, q: str = "", status: str = "", sla_status: str =
                                       Ticket.due_at >= now),
         "overdue": lambda s: s.where(Ticket.due_at < now),
     }.get(name, lambda s: s)(statement)
-    if q.strip():
-        statement = statement.where(_search(q.strip()))
-    if status in set(TicketStatus):
-        statement = statement.where(Ticket.status == status)
-    if sla_status == SlaStatus.OVERDUE:
-        statement = statement.where(Ticket.due_at < now)
-    elif sla_status in (SlaStatus.ON_TRACK, SlaStatus.DUE_SOON):
-        statement = statement.where(Ticket.sla_status == sla_status, Ticket.due_at >= now)
-    return statement.order_by(*QUEUE_ORDER)
+    return statement.where(*_filter_conditions(filters, now)).order_by(*QUEUE_ORDER)
+
+
+def _filter_conditions(filters: QueueFilters, now) -> list[sa.ColumnElement[bool]]:
+    """One SQL condition per filter that is set (an unknown enum value sets none)."""
+    conditions = []
+    if filters.q.strip():
+        conditions.append(_search(filters.q.strip()))
+    if filters.status in set(TicketStatus):
+        conditions.append(Ticket.status == filters.status)
+    if filters.sla == SlaStatus.OVERDUE:
+        conditions.append(Ticket.due_at < now)
+    elif filters.sla in (SlaStatus.ON_TRACK, SlaStatus.DUE_SOON):
+        conditions += [Ticket.sla_status == filters.sla, Ticket.due_at >= now]
+    for column, value, enum in ((Ticket.service_mode, filters.service_mode, ServiceMode),
+                                (Ticket.demand_type, filters.demand_type, DemandType),
+                                (Ticket.urgency, filters.urgency, Urgency)):
+        if value in set(enum):
+            conditions.append(column == value)
+    if filters.category_id is not None:
+        conditions.append(Ticket.category_id == filters.category_id)
+    if filters.unit_id is not None:
+        conditions.append(_involves_unit(filters.unit_id))
+    if filters.firm.strip():
+        conditions.append(Ticket.firm_id.in_(_firms_matching(filters.firm)))
+    if filters.received_from is not None:
+        conditions.append(Ticket.submitted_at >= local_day_start(filters.received_from))
+    if filters.received_to is not None:
+        conditions.append(Ticket.submitted_at
+                          < local_day_start(filters.received_to + timedelta(days=1)))
+    return conditions
+
+
+def _involves_unit(unit_id: int) -> sa.ColumnElement[bool]:
+    """The unit leads the ticket or assists on it."""
+    assisting = sa.exists().where(TicketAssistingUnit.ticket_id == Ticket.id,
+                                  TicketAssistingUnit.unit_id == unit_id)
+    return sa.or_(Ticket.lead_unit_id == unit_id, assisting)
+
+
+def _firms_matching(text: str) -> sa.Select:
+    """Ids of the firms whose name, English or former name, USCC or contact contains
+    ``text`` (the firm list's own search key, trigram-indexed on PostgreSQL)."""
+    from app.firms.models import Firm
+    from app.firms.search import is_short_han, normalise_query
+
+    key = normalise_query(text)
+    if is_short_han(key):
+        return sa.select(Firm.id).where(Firm.search_key.like(f"% {key} %"))
+    return sa.select(Firm.id).where(Firm.search_key.like(like_pattern(key), escape="\\"))
+
+
+def local_day_start(day: date) -> datetime:
+    """00:00 Beijing time of ``day``, as UTC: the received dates are local calendar days."""
+    return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+def queue_order(sort: str) -> tuple:
+    """The order of a queue: by deadline (the default) or the newest received first."""
+    return NEWEST_ORDER if sort == "newest" else QUEUE_ORDER
 
 
 #: Running deadlines first, soonest first; then the rest, newest first. The expression index
 #: ``ix_tickets_queue_order`` stores exactly this order on SQLite and PostgreSQL.
 QUEUE_ORDER = (Ticket.due_at.is_(None), Ticket.due_at, Ticket.id.desc())
+
+#: Newest received first: ids grow with submission, so the primary key gives this order.
+NEWEST_ORDER = (Ticket.id.desc(),)
 
 #: A queue counts its tickets only up to this many ("more than 500"): an exact count of a
 #: unit's tickets over years would cost more than the page.
@@ -313,7 +386,7 @@ class QueuePage(Pagination):
         rows = (sa.select(Ticket).join(ids, Ticket.id == ids.c.id).outerjoin(Ticket.lead_unit)
                 .options(lazyload("*"), load_only(*LIST_COLUMNS, raiseload=True),
                          contains_eager(Ticket.lead_unit).load_only(Unit.name))
-                .order_by(*QUEUE_ORDER))
+                .order_by(*self._query_args["order"]))
         return list(db.session.scalars(rows))
 
     def _query_count(self) -> int:
@@ -323,10 +396,12 @@ class QueuePage(Pagination):
         return min(counted, QUEUE_COUNT_LIMIT)
 
 
-def queue_page(statement: sa.Select, page: int, per_page: int) -> QueuePage:
-    """Paginate :func:`queue`'s ids (three statements whatever the page or the data size)."""
+def queue_page(statement: sa.Select, page: int, per_page: int,
+               order: tuple = QUEUE_ORDER) -> QueuePage:
+    """Paginate :func:`queue`'s ids (two statements whatever the page or the data size);
+    ``order`` is the order ``statement`` was given (:func:`queue_order`)."""
     return QueuePage(page=page, per_page=per_page, max_per_page=None, error_out=False,
-                     select=statement)
+                     select=statement.order_by(None).order_by(*order), order=order)
 
 
 #: What a queue row shows; anything else a template touched would raise instead of adding a
@@ -407,6 +482,30 @@ def active_categories() -> sa.Select:
     """Categories offered on forms, in their configured order."""
     return sa.select(Category).where(Category.is_active.is_(True)).order_by(Category.sort_order,
                                                                             Category.name)
+
+
+def filter_options(user) -> dict[str, list[tuple[str, str]]]:
+    """The queue filter's choices in ONE statement: ``categories``, the active ones, and
+    ``units``, those the user may see tickets of (every active unit if they see all, else
+    their own)."""
+    categories = (sa.select(sa.literal("categories").label("kind"), Category.id, Category.name,
+                            Category.sort_order.label("rank"))
+                  .where(Category.is_active.is_(True)))
+    units = sa.select(sa.literal("units").label("kind"), Unit.id, Unit.name,
+                      sa.literal(0).label("rank"))
+    if user.can(Permission.TICKET_VIEW_ALL):
+        units = units.where(Unit.is_active.is_(True))
+    elif user.can(Permission.TICKET_VIEW_UNIT) and user.unit_id is not None:
+        units = units.where(Unit.id == user.unit_id)
+    else:
+        units = units.where(sa.false())
+    union = sa.union_all(categories, units).subquery()
+    rows = db.session.execute(sa.select(union).order_by(union.c.kind, union.c.rank,
+                                                        union.c.name)).all()
+    options = {"categories": [], "units": []}
+    for row in rows:
+        options[row.kind].append((str(row.id), row.name))
+    return options
 
 
 def find_firm(text: str):

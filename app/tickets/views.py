@@ -32,16 +32,53 @@ from app.tickets.workflow import ACTIONS
 @bp.route("/")
 @require_permission(Permission.TICKET_VIEW)
 def index():
-    """The queues: every list shows only tickets the user may see, soonest deadline first."""
+    """The queues: every list shows only tickets the user may see, soonest deadline first,
+    narrowed by the filters whose values the form accepts (the others are shown as ignored)."""
     queue = request.args.get("queue", "all")
     if queue not in QUEUES:
         queue = "all"
-    form = TicketFilterForm(request.args)
-    statement = queries.queue(current_user, queue, now_utc(), form.q.data or "",
-                              form.status.data or "", form.sla.data or "")
-    page = queries.queue_page(statement, page_number(), current_app.config["PAGE_SIZE"])
+    form = TicketFilterForm(request.args, **queries.filter_options(current_user))
+    if not form.validate():
+        form.explain_errors()
+    order = queries.queue_order(_accepted(form, "sort"))
+    statement = queries.queue(current_user, queue, now_utc(), _queue_filters(form))
+    page = queries.queue_page(statement, page_number(), current_app.config["PAGE_SIZE"], order)
     return render_template("tickets/index.html", page=page, form=form, queue=queue,
-                           queues=QUEUES)
+                           queues=QUEUES, active_filters=_active_filters(form))
+
+
+def _accepted(form: TicketFilterForm, name: str):
+    """A field's value if the form accepted it, else ``None`` (the filter is ignored)."""
+    field = form[name]
+    return None if field.errors or field.data in (None, "") else field.data
+
+
+def _queue_filters(form: TicketFilterForm) -> queries.QueueFilters:
+    def number(name: str) -> int | None:
+        value = _accepted(form, name)
+        return int(value) if value is not None else None
+
+    texts = {name: _accepted(form, name) or "" for name in
+             ("q", "status", "sla", "service_mode", "demand_type", "urgency", "firm")}
+    return queries.QueueFilters(**texts, category_id=number("category"),
+                                unit_id=number("unit"),
+                                received_from=_accepted(form, "received_from"),
+                                received_to=_accepted(form, "received_to"))
+
+
+def _active_filters(form: TicketFilterForm) -> list[dict]:
+    """The filters in force, each with the link that removes it (keeping the others)."""
+    args = request.args.to_dict()
+    args.pop("page", None)
+    active = []
+    for name in form.FILTERS:
+        if _accepted(form, name) is None:
+            continue
+        rest = {key: value for key, value in args.items() if key != name}
+        active.append({"name": name, "label": form[name].label.text,
+                       "value": form.shown_value(name),
+                       "clear_url": url_for("tickets.index", **rest)})
+    return active
 
 
 def _load(reference: str) -> Ticket:
