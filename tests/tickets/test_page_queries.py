@@ -41,7 +41,11 @@ def test_queue_pages_run_a_constant_number_of_queries(who, ticket_in, cast, logi
     client = login_as(getattr(cast, who))
     paths = [f"/tickets/?queue={name}" for name in QUEUES] + [
         "/tickets/?queue=all&q=招聘&status=in_progress&sla=on_track",
-        "/tickets/?queue=in_progress&q=KS2026-000001", "/tickets/?queue=all&page=3"]
+        "/tickets/?queue=in_progress&q=KS2026-000001", "/tickets/?queue=all&page=3",
+        # every filter at once, the order, and values the form ignores
+        "/tickets/?queue=all&service_mode=standard&demand_type=help&urgency=normal"
+        "&category=1&unit=1&firm=昆山&received_from=2026-01-01&received_to=2026-12-31"
+        "&sort=newest&page=2", "/tickets/?received_from=bad&category=999999&sort=x"]
     ticket_in(S.IN_PROGRESS)
     few = [_statements(client, path) for path in paths]
     for state in (S.SUBMITTED, S.DISPATCHED, S.IN_PROGRESS, S.SUSPENDED, S.REPLIED) * 6:
