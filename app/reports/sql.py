@@ -10,8 +10,6 @@ edited day is reflected at once and nothing has to be kept in sync.
 
 from __future__ import annotations
 
-import itertools
-
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -68,13 +66,12 @@ def _workday_index() -> sa.CTE:
 WORKDAY_INDEX = _workday_index()
 
 
-_aliases = itertools.count(1)
-
-
 def workday_index(name: str) -> sa.Alias:
     """``(day, is_workday, wi)``: the running count of working days on or before each date,
-    under a fresh alias (every join of one statement needs its own name)."""
-    return WORKDAY_INDEX.alias(f"{name}_{next(_aliases)}")
+    under the alias ``name`` (every join of one statement needs its own name). The name is the
+    caller's, never generated: the same statement must get the same SQL, or SQLAlchemy compiles
+    it again every time (the facts of every ticket change are written with it)."""
+    return WORKDAY_INDEX.alias(name)
 
 
 def clamp_at_zero(expression):

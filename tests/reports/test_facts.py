@@ -195,3 +195,13 @@ def test_only_changes_of_what_the_facts_read_rewrite_them(month):
     facts.sync(db.session())
     assert set(db.session.scalars(sa.select(ReportFact.handler_id).where(
         ReportFact.ticket_id == t12.id))) == {month.handler_b.id}
+
+
+def test_the_facts_statement_is_compiled_once(db):
+    """Every ticket change writes its facts with the same statement: it must have the same
+    cache key each time, or SQLAlchemy compiles it again for every change."""
+    def key():
+        statement = facts.rows_select(lambda column: column.in_([1]), "sqlite", None)
+        return statement._generate_cache_key()
+
+    assert key() == key()
