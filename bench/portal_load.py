@@ -59,8 +59,9 @@ def _env(database: str) -> dict:
     return env
 
 
-def prepare(database: str) -> None:
-    """A fresh, migrated, seeded database."""
+def prepare(database: str, demo_tickets: int) -> None:
+    """A fresh, migrated, seeded database (few demo tickets: the form does not depend on them,
+    and the full demo history takes minutes to build)."""
     if database.startswith("sqlite:///"):
         path = database.removeprefix("sqlite:///")
         for suffix in ("", "-wal", "-shm"):
@@ -75,7 +76,7 @@ def prepare(database: str) -> None:
             connection.exec_driver_sql("CREATE SCHEMA public")
         engine.dispose()
     env = _env(database)
-    for command in (["db", "upgrade"], ["demo", "seed"]):
+    for command in (["db", "upgrade"], ["demo", "seed", "--tickets", str(demo_tickets)]):
         subprocess.run([os.path.join(VENV_BIN, "flask"), *command],  # noqa: S603 - fixed
                        cwd=ROOT, env=env,
                        check=True, capture_output=True)
@@ -359,9 +360,11 @@ def main() -> None:
                         help="also measure the bare pages (the ceiling), page-seconds each")
     parser.add_argument("--skip-page", action="store_true")
     parser.add_argument("--skip-submissions", action="store_true")
+    parser.add_argument("--demo-tickets", type=int, default=100,
+                        help="demo tickets seeded before the run (default 100)")
     args = parser.parse_args()
     sys.path.insert(0, ROOT)
-    prepare(args.database)
+    prepare(args.database, args.demo_tickets)
     report = {"database": args.database.split("://")[0], "workers": args.workers,
               "worker_class": args.worker_class or _configured("worker_class"),
               "threads": args.threads or _configured("threads"), "clients": args.clients,
