@@ -101,9 +101,11 @@ class Ticket(TimestampMixin, db.Model):
         sa.Index("ix_tickets_created_at", "created_at"),
         # The queue order (app.tickets.queries.QUEUE_ORDER): open deadlines soonest first, for
         # all tickets and within one state (intake, to acknowledge). The trailing columns make
-        # them covering: a queue's filters are checked without reading the table.
+        # them covering: a queue's filters are checked without reading the table (a handler's
+        # queue walks this index, so a rare filter value would otherwise read every row).
         sa.Index("ix_tickets_queue_order", sa.text("(due_at IS NULL)"), "due_at",
-                 sa.text("id DESC"), "lead_unit_id", "status", "sla_status"),
+                 sa.text("id DESC"), "lead_unit_id", "status", "sla_status", "service_mode",
+                 "demand_type", "urgency", "category_id", "firm_id", "submitted_at"),
         sa.Index("ix_tickets_status_queue_order", "status", sa.text("(due_at IS NULL)"),
                  "due_at", sa.text("id DESC"), "lead_unit_id", "sla_status"),
         # Queue search (reference, title, description contain the text): trigram indexes on
