@@ -50,7 +50,8 @@ def index():
 def _accepted(form: TicketFilterForm, name: str):
     """A field's value if the form accepted it, else ``None`` (the filter is ignored)."""
     field = form[name]
-    return None if field.errors or field.data in (None, "") else field.data
+    value = field.data.strip() if isinstance(field.data, str) else field.data
+    return None if field.errors or value in (None, "") else value
 
 
 def _queue_filters(form: TicketFilterForm) -> queries.QueueFilters:

@@ -161,6 +161,8 @@ def test_active_filters_are_shown_and_each_can_be_cleared(pair, login_as):
     assert "status=" not in clear_status and "page=" not in clear_status
     assert _listed(client, clear_status.split("?", 1)[1].replace("&amp;", "&"), pair) == {"a"}
     assert "/tickets/?queue=all" in links  # clear all, keeping the queue
+    blank = client.get("/tickets/?q=%20%20&firm=%20").get_data(as_text=True)
+    assert 'data-testid="active-filters"' not in blank  # blanks filter nothing
 
 
 def test_filters_survive_pagination_and_sorting_links(pair, login_as, make, app):
