@@ -40,6 +40,7 @@ from app.reports.sql import (
     workday_arrays,
     workday_index,
 )
+from app.sla.models import WorkCalendarDay
 from app.tickets.models import (
     ExtensionRequest,
     ExtensionStatus,
@@ -97,18 +98,24 @@ def _paused_working_days(wi):
     return sa.case((Ticket.paused_seconds > 0, total), else_=0)
 
 
-def handling_working_days(dialect: str, calendar):
+def handling_working_days(dialect: str, calendar, few: bool = False):
     """(expression, joins) of the handling time in working days of a replied ticket: from the
     dispatch date to the reply date counted like deadlines (次日起), minus suspended days.
 
     On PostgreSQL the working-day index is an array indexed by day number (no join, so no
-    nested loop over a hundred thousand tickets); elsewhere a join to the index CTE.
+    nested loop over a hundred thousand tickets); elsewhere a join to the index CTE — or, for
+    a few tickets (``few``), a join to the calendar's own rows and a count of the working days
+    up to that date on its primary key: SQLite computes the CTE's window over the whole
+    calendar even for a ticket with no reply, which made it most of the cost of every write.
+    Both joins drop the same rows (a date missing from the calendar), so the rows are equal.
     """
     if dialect == "postgresql":
         arrays = workday_arrays(calendar)
         start = arrays.wi(Ticket.dispatched_at) + 1 - arrays.is_workday(Ticket.dispatched_at)
         paused = _paused_working_days(lambda at: (arrays.wi(at), []))
         return sa.func.greatest(arrays.wi(Ticket.replied_at) - start - paused, 0), []
+    if few:
+        return _handling_by_lookup()
     dispatched, replied = workday_index("wi_dispatched"), workday_index("wi_replied")
 
     def wi(at):
@@ -122,8 +129,34 @@ def handling_working_days(dialect: str, calendar):
     return days, joins
 
 
-def rows_select(tickets: Callable, dialect: str, calendar) -> sa.CompoundSelect:
-    """Every stored fact row of the tickets ``tickets(Ticket.id)`` selects, in SQL.
+def _workdays_up_to(day) -> sa.ScalarSelect:
+    """Working days on or before ``day`` (a calendar date column): what the CTE's running
+    window gives for that date, counted on the calendar's primary key."""
+    other = sa.orm.aliased(WorkCalendarDay)
+    return (sa.select(sa.func.count()).select_from(other)
+            .where(other.day <= day, other.is_workday).scalar_subquery())
+
+
+def _handling_by_lookup():
+    """:func:`handling_working_days` for a few tickets on SQLite (see there)."""
+    dispatched = sa.orm.aliased(WorkCalendarDay, name="day_dispatched")
+    replied = sa.orm.aliased(WorkCalendarDay, name="day_replied")
+
+    def wi(at):
+        day = sa.orm.aliased(WorkCalendarDay, name="day_paused")
+        return _workdays_up_to(day.day), [(day, day.day == local_date(at))]
+
+    start = _workdays_up_to(dispatched.day) + sa.case((dispatched.is_workday, 0), else_=1)
+    days = clamp_at_zero(_workdays_up_to(replied.day) - start - _paused_working_days(wi))
+    joins = [(dispatched, dispatched.day == local_date(Ticket.dispatched_at)),
+             (replied, replied.day == local_date(Ticket.replied_at))]
+    return days, joins
+
+
+def rows_select(tickets: Callable, dialect: str, calendar,
+                few: bool = False) -> sa.CompoundSelect:
+    """Every stored fact row of the tickets ``tickets(Ticket.id)`` selects, in SQL (``few``:
+    for a few tickets, see :func:`handling_working_days`).
 
     * intake — every ticket at its creation; ``a`` = 马上办 done: answered directly at intake,
       or a handle_now ticket replied by its same-working-day deadline;
@@ -142,7 +175,7 @@ def rows_select(tickets: Callable, dialect: str, calendar) -> sa.CompoundSelect:
     same_day = sa.and_(Ticket.service_mode == "handle_now", Ticket.replied_at.is_not(None),
                        Ticket.handle_due_at.is_not(None),
                        Ticket.replied_at <= Ticket.handle_due_at)
-    days, joins = handling_working_days(dialect, calendar)
+    days, joins = handling_working_days(dialect, calendar, few)
     handling = sa.select(*_ticket_row(
         "handling", Ticket.replied_at, a=_flag(Ticket.replied_at <= Ticket.handle_due_at),
         v=days)).select_from(Ticket)
@@ -232,18 +265,56 @@ def sum_unit_days(connection) -> None:
         sa.select(*keys, sa.func.count(), sa.func.sum(f.a), sa.func.sum(f.b)).group_by(*keys)))
 
 
+#: The tickets a refresh rewrites: one expanding parameter, so its statements are built once.
+_CHOSEN = sa.bindparam("fact_ticket_ids", expanding=True)
+#: What the refresh statements return of each old and new row: its share of the sums.
+_SHARE = (ReportFact.unit_id, ReportFact.fact, ReportFact.day, ReportFact.v, ReportFact.a,
+          ReportFact.b)
+_refresh_statements: dict[str, tuple] = {}
+
+
+def _statements_for(dialect: str, calendar) -> tuple:
+    """(delete, insert) of a refresh, built once per dialect and calendar: building the union
+    of every fact kind cost more CPU than running it."""
+    cached = _refresh_statements.get(dialect)
+    if cached is None or cached[0] is not calendar:
+        chosen = lambda column: column.in_(_CHOSEN)  # noqa: E731
+        delete = sa.delete(ReportFact).where(chosen(ReportFact.ticket_id)).returning(*_SHARE)
+        insert = (sa.insert(ReportFact)
+                  .from_select(COLUMNS, rows_select(chosen, dialect, calendar, few=True))
+                  .returning(*_SHARE))
+        cached = _refresh_statements[dialect] = (calendar, delete, insert)
+    return cached[1], cached[2]
+
+
+def _sums(rows) -> dict[tuple, tuple[int, int, int]]:
+    """Rows ``(unit, fact, day, v, a, b)`` summed like ``report_unit_days``."""
+    sums: dict[tuple, list[int]] = {}
+    for unit_id, fact, day, v, a, b in rows:
+        total = sums.setdefault((unit_id or 0, fact, day, -1 if v is None else v), [0, 0, 0])
+        total[0] += 1
+        total[1] += a
+        total[2] += b
+    return {key: tuple(value) for key, value in sums.items()}
+
+
 def refresh(session: Session, ticket_ids: Iterable[int]) -> None:
-    """Rewrite the stored facts of some tickets, in the session's transaction."""
+    """Rewrite the stored facts of some tickets, in the session's transaction: the old rows
+    are deleted and the new inserted with ``RETURNING``, and the difference of the two is added
+    to ``report_unit_days`` — three statements, none of them re-reading the sums."""
     from app.sla.services import load_calendar
 
     ids = sorted({int(i) for i in ticket_ids if i is not None})
     if not ids:
         return
-    calendar = load_calendar() if session.get_bind().dialect.name == "postgresql" else None
+    dialect = session.get_bind().dialect.name
+    calendar = load_calendar() if dialect == "postgresql" else None
+    delete, insert = _statements_for(dialect, calendar)
     connection = session.connection()
     for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
-        _write(connection, lambda column, chunk=chunk: column.in_(chunk), calendar)
+        chosen = {"fact_ticket_ids": ids[start:start + BATCH]}
+        before = _sums(connection.execute(delete, chosen))
+        _add_to_unit_days(connection, before, _sums(connection.execute(insert, chosen)))
 
 
 def rebuild(connection, calendar, batch: int = 50_000, report=None, sums: bool = True) -> int:

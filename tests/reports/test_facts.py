@@ -205,3 +205,53 @@ def test_the_facts_statement_is_compiled_once(db):
         return statement._generate_cache_key()
 
     assert key() == key()
+
+
+def _all_rows() -> list[tuple]:
+    f = ReportFact
+    return sorted(db.session.execute(sa.select(
+        f.fact, f.ticket_id, f.unit_id, f.category_id, f.handler_id, f.firm_id, f.at, f.day,
+        f.a, f.b, f.v)).all(), key=repr)
+
+
+def test_the_refresh_of_a_few_tickets_stores_the_rows_of_the_bulk_rebuild(month):
+    """A refresh (a ticket change) counts working days on the calendar's own rows, the bulk
+    rebuild with the running window: both give every row alike — suspensions, extensions,
+    approved and refused returns, a reopened ticket, direct answers — and the same sums."""
+    from tests import factories
+
+    t20 = _reopened(month)
+    clock.freeze(local(2026, 3, 14, 10, 0))   # a Saturday: counted from the next working day
+    saturday = factories.ticket(actor=month.firm_user)
+    transition(saturday, "dispatch", month.dispatcher, lead_unit=month.unit_a)
+    transition(saturday, "acknowledge", month.handler_a)
+    clock.freeze(local(2026, 3, 17, 10, 0))
+    transition(saturday, "reply", month.handler_a, text="已办理。")
+    clock.freeze(local(*NOW))
+    facts.sync(db.session())
+    refreshed, sums = _all_rows(), _unit_day_sums()
+    assert {row[0] for row in refreshed} == set(facts.STORED_FACTS)
+    handling = [row for row in refreshed if row[0] == "handling"]
+    assert any(row[1] == t20.id and row[-1] == 3 for row in handling)
+    assert any(row[1] == saturday.id and row[-1] == 1 for row in handling)
+    assert len({row[-1] for row in handling}) > 2        # not all the same number of days
+    facts.rebuild(db.session.connection(), load_calendar())
+    assert _all_rows() == refreshed
+    assert _unit_day_sums() == sums
+    facts.refresh(db.session(), [row[1] for row in refreshed])
+    assert _all_rows() == refreshed
+    assert _unit_day_sums() == sums
+
+
+def test_a_refresh_takes_three_statements(month):
+    """Delete the old rows and insert the new ones (both returning their share of the sums),
+    then add the difference to the per-unit sums: the sums are not read back."""
+    from tests.helpers import count_queries
+
+    t13 = month.tickets["T13"]
+    facts.sync(db.session())
+    transition(t13, "acknowledge", month.handler_b)
+    db.session.flush()
+    with count_queries() as counted:
+        facts.sync(db.session())
+    assert len(counted.statements) == 3, "\n".join(s[:120] for s in counted.statements)
