@@ -59,7 +59,7 @@ def _env(database: str) -> dict:
     return env
 
 
-def prepare(database: str, demo_tickets: int) -> None:
+def prepare(database: str, demo_tickets: int = 100) -> None:
     """A fresh, migrated, seeded database (few demo tickets: the form does not depend on them,
     and the full demo history takes minutes to build)."""
     if database.startswith("sqlite:///"):
