@@ -56,13 +56,14 @@ class Client:
             self.cookies[name] = rest.split(";")[0]
         return response.status, payload, response.headers
 
-    def sign_in(self) -> None:
+    def sign_in(self, username: str = SUPERVISOR) -> Client:
         _status, page, _headers = self.request("GET", "/auth/login")
         token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page).group(1).decode()
         status, _page, _headers = self.request("POST", "/auth/login", {
-            "csrf_token": token, "username": SUPERVISOR, "password": PASSWORD})
+            "csrf_token": token, "username": username, "password": PASSWORD})
         if status not in (302, 303):
-            raise SystemExit(f"sign-in failed: {status}")
+            raise SystemExit(f"sign-in of {username} failed: HTTP {status}")
+        return self
 
 
 def cpu_seconds(pids) -> float:
@@ -90,7 +91,7 @@ def measure(client: Client, path: str, count: int, pids) -> dict:
             raise SystemExit(f"{path}: HTTP {status}")
     cpu = (cpu_seconds(pids()) - cpu_before) / count * 1000
     times.sort()
-    return {"median": statistics.median(times), "p95": times[int(len(times) * 0.95) - 1],
+    return {"median": statistics.median(times), "p95": times[max(0, int(len(times) * .95) - 1)],
             "cpu": cpu}
 
 
@@ -104,6 +105,16 @@ def wrk(port: int, path: str, cookie: str) -> str | None:
     match = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
     latency = re.search(r"Latency\s+(\S+)", result.stdout)
     return f"{match.group(1)} req/s, mean latency {latency.group(1)}" if match else None
+
+
+def start_server(port: int) -> subprocess.Popen:
+    """gunicorn with two workers on the bench app (rate limits off, quiet logs)."""
+    env = {**os.environ, "RUYI_ENV": "development", "RATELIMIT_ENABLED": "false",
+           "LOG_LEVEL": "WARNING"}
+    return subprocess.Popen(  # noqa: S603 - our own gunicorn
+        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-w", "2",
+         "--no-control-socket", "--timeout", "600", "-b", f"127.0.0.1:{port}",
+         "bench.reports_wsgi:app"], cwd=ROOT, env=env)
 
 
 def worker_pids(master: int) -> list[int]:
@@ -132,12 +143,7 @@ def main() -> None:
     parser.add_argument("--export-days", type=int, default=69,
                         help="custom period length (69 days from 09-01: about 100,000 tickets)")
     args = parser.parse_args()
-    env = {**os.environ, "RUYI_ENV": "development", "RATELIMIT_ENABLED": "false",
-           "LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen(  # noqa: S603 - our own gunicorn
-        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-w", "2",
-         "--no-control-socket", "--timeout", "600", "-b", f"127.0.0.1:{args.port}",
-         "bench.reports_wsgi:app"], cwd=ROOT, env=env)
+    server = start_server(args.port)
     try:
         time.sleep(4)
         client = Client(args.port)

@@ -23,7 +23,6 @@ import re
 import resource
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -31,49 +30,11 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench.reports_bench import Client, worker_pids  # noqa: E402
-from bench.reports_seed import PASSWORD, SUPERVISOR  # noqa: E402
+from bench.reports_bench import Client, measure, start_server, worker_pids  # noqa: E402
+from bench.reports_seed import SUPERVISOR  # noqa: E402
 from bench.tickets_seed import DISPATCHER, LONG_REFERENCE  # noqa: E402
 
 HANDLER = "bench_h1_1"
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def sign_in(port: int, username: str) -> Client:
-    client = Client(port)
-    _status, page, _headers = client.request("GET", "/auth/login")
-    token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page).group(1).decode()
-    status, _page, _headers = client.request("POST", "/auth/login", {
-        "csrf_token": token, "username": username, "password": PASSWORD})
-    if status not in (302, 303):
-        raise SystemExit(f"sign-in of {username} failed: HTTP {status}")
-    return client
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of the processes, from /proc/<pid>/stat."""
-    total = 0
-    for pid in pids:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / TICKS
-
-
-def measure(client: Client, path: str, count: int, workers: list[int]) -> dict:
-    client.request("GET", path)  # warm the worker's caches
-    times = []
-    cpu_before = cpu_seconds(workers)
-    for _ in range(count):
-        started = time.perf_counter()
-        status, _payload, _headers = client.request("GET", path)
-        times.append((time.perf_counter() - started) * 1000)
-        if status != 200:
-            raise SystemExit(f"{path}: HTTP {status}")
-    cpu = (cpu_seconds(workers) - cpu_before) / count * 1000
-    times.sort()
-    return {"median": statistics.median(times), "p95": times[max(0, int(len(times) * .95) - 1)],
-            "cpu": cpu}
 
 
 def wrk(port: int, path: str, cookie: str) -> str:
@@ -118,18 +79,12 @@ def pages() -> list[tuple[str, str, str]]:
 
 
 def run_pages(args) -> None:
-    env = {**os.environ, "RUYI_ENV": "development", "RATELIMIT_ENABLED": "false",
-           "LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen(  # noqa: S603 - our own gunicorn
-        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-w", "2",
-         "--no-control-socket", "--timeout", "600", "-b", f"127.0.0.1:{args.port}",
-         "bench.reports_wsgi:app"], cwd=ROOT, env=env)
+    server = start_server(args.port)
     try:
         time.sleep(5)
         workers = worker_pids(server.pid)
-        clients = {"handler": sign_in(args.port, HANDLER),
-                   "dispatcher": sign_in(args.port, DISPATCHER),
-                   "supervisor": sign_in(args.port, SUPERVISOR)}
+        clients = {who: Client(args.port).sign_in(username) for who, username in
+                   (("handler", HANDLER), ("dispatcher", DISPATCHER), ("supervisor", SUPERVISOR))}
         print(f"load average before: {os.getloadavg()}")
         print("| page | median ms | p95 ms | worker CPU ms/request |"
               + (" wrk 2 threads, 8 connections, 10 s |" if args.wrk else ""))
@@ -138,7 +93,7 @@ def run_pages(args) -> None:
             if path.endswith("B000999999"):
                 path = path.replace("B000999999", f"B{args.ticket:09d}")
             client = clients[who]
-            result = measure(client, path, args.requests, workers)
+            result = measure(client, path, args.requests, lambda: workers)
             row = (f"| {label} | {result['median']:.1f} | {result['p95']:.1f} | "
                    f"{result['cpu']:.1f} |")
             if args.wrk:
