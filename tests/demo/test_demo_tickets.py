@@ -32,7 +32,7 @@ from app.tickets.scan import STEP_OF_STATE, current_status
 #: Thursday 2026-11-26 10:00 in Kunshan: the demo's "now" in these tests.
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 #: Enough for every story and every held state once, few enough for a quick test.
-COUNT = 60
+COUNT = 61
 
 
 @pytest.fixture
@@ -126,3 +126,18 @@ def test_at_now_some_tickets_are_overdue_and_some_due_soon_as_the_scan_says(demo
     assert any(t.due_at < NOW for t in running) and any(t.due_at > NOW for t in running)
     assert demo.seed_tickets(COUNT) == 0  # made once per database
     assert db.session.scalar(sa.select(sa.func.count(Ticket.id))) == len(demo_tickets)
+
+
+def test_every_demo_rectification_older_than_a_fortnight_is_worked_to_the_end(demo_tickets):
+    """Call-back, classification (a reopened ticket is 立行立改 too), result and the evaluator's
+    feedback: a 差评 of the demo never stays waiting for classification."""
+    from app.ratings.models import Rectification, RectificationStatus
+
+    rows = db.session.scalars(sa.select(Rectification)).all()
+    old = [r for r in rows if (NOW - r.created_at).days > 14]
+    assert old, "the demo has 差评 rectifications"
+    assert {r.status for r in old} == {RectificationStatus.CLOSED}
+    reopened = [t for t in demo_tickets if t.reopen_count and t.rating_level is not None
+                and t.rating_level <= 2]
+    assert reopened and all(t.status == TicketStatus.CLOSED for t in reopened
+                            if (NOW - t.submitted_at).days > 30)
