@@ -19,7 +19,7 @@ from app import create_app
 from app.extensions import db
 
 #: Demo tickets for the browser tests: enough for one of every story and held state.
-E2E_DEMO_TICKETS = 60
+E2E_DEMO_TICKETS = 61
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
