@@ -121,6 +121,7 @@ def register_template_helpers(app: Flask) -> None:
     from app.core.i18n import LANGUAGE_NAMES, html_lang
     from app.core.navigation import nav_for
     from app.core.permissions import ROLE_LABELS, Permission
+    from app.core.rendering import datetimeformat, translated, url_maker
     from app.core.validators import mask_mobile
 
     @app.context_processor
@@ -132,12 +133,14 @@ def register_template_helpers(app: Flask) -> None:
             "current_locale": locale,
             "page_lang": html_lang(locale),
             "lang_tag": html_lang,
-            "role_labels": ROLE_LABELS,
+            "role_labels": translated(ROLE_LABELS),
             "unit_kind_labels": UNIT_KIND_LABELS,
             "permissions": Permission,
             "now": now_utc(),
         }
 
+    app.jinja_env.filters["datetimeformat"] = datetimeformat  # Flask-Babel's, made cheap
+    app.jinja_env.globals["url_maker"] = url_maker
     app.jinja_env.filters["mask_mobile"] = mask_mobile
     app.jinja_env.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False)
 

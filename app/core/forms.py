@@ -1,9 +1,12 @@
 """Form pieces shared by every domain."""
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import SubmitField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import Choice, SelectChoice
+from wtforms.widgets import Select, html_params
 
 
 class ConfirmForm(FlaskForm):
@@ -15,3 +18,49 @@ class ConfirmForm(FlaskForm):
 def options(pairs) -> list[SelectChoice]:
     """Select options from ``(value, label)`` pairs (WTForms 3.3 wants ``SelectChoice`` objects)."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class CachedSelect(Select):
+    """WTForms' select widget, with the options rendered once per language and choice list.
+
+    A field opts in by carrying ``choice_key``: a hashable value that changes whenever its
+    choices do (the field's name for a fixed list, the ``(value, label)`` pairs themselves
+    for a list read from the database). Each option is kept rendered both plain and selected;
+    a page only picks one of the two per option, so a select of fifty options costs a loop
+    instead of fifty translations and escapes. The markup is the plain widget's, byte for byte.
+    """
+
+    #: (language, choice_key) → the options as ``(value, plain, selected)``; bounded below.
+    _rendered: dict = {}
+    MAX_ENTRIES = 512
+
+    def __call__(self, field, **kwargs):
+        key = getattr(field, "choice_key", None)
+        if key is None or self.multiple or field.has_groups():
+            return super().__call__(field, **kwargs)
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for name in self.validation_attrs:
+            if name not in kwargs and getattr(flags, name, False):
+                kwargs[name] = getattr(flags, name)
+        html = [f"<select {html_params(name=field.name, **kwargs)}>"]
+        coerce, data = field.coerce, field.data
+        html += [chosen if coerce(value) == data else plain
+                 for value, plain, chosen in self._options(field, key)]
+        html.append("</select>")
+        return Markup("".join(html))  # noqa: S704 - params and options escaped by WTForms
+
+    def _options(self, field, key) -> list[tuple]:
+        cache_key = (str(get_locale()), key)
+        rendered = self._rendered.get(cache_key)
+        if rendered is None:
+            rendered = [(choice.value,
+                         self.render_option(Choice(choice.value, choice.label, False,
+                                                   choice.render_kw)),
+                         self.render_option(Choice(choice.value, choice.label, True,
+                                                   choice.render_kw)))
+                        for choice in field._choices_from_input(field.choices) or []]
+            if len(self._rendered) >= self.MAX_ENTRIES:
+                self._rendered.clear()
+            self._rendered[cache_key] = rendered
+        return rendered

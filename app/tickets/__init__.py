@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.core.navigation import register_nav
 from app.core.permissions import Permission
+from app.core.rendering import translated
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
@@ -30,15 +31,16 @@ def _ticket_labels():
     )
     from app.tickets.workflow import EVENT_LABELS, PUBLIC_REASONS
 
-    return {"status_labels": STATUS_LABELS, "event_labels": EVENT_LABELS,
-            "public_reasons": PUBLIC_REASONS,
-            "channel_labels": CHANNEL_LABELS, "extension_labels": EXTENSION_STATUS_LABELS,
-            "return_labels": RETURN_STATUS_LABELS,
-            "reply_approval_labels": REPLY_APPROVAL_STATUS_LABELS,
-            "supervision_labels": SUPERVISION_STATUS_LABELS,
-            "sla_labels": SLA_STATUS_LABELS, "sla_styles": SLA_STATUS_STYLES,
-            "mode_labels": SERVICE_MODE_LABELS, "demand_labels": DEMAND_TYPE_LABELS,
-            "urgency_labels": URGENCY_LABELS}
+    # Translated once per language and process, not once per row (app/core/rendering.py).
+    labels = {"status_labels": STATUS_LABELS, "event_labels": EVENT_LABELS,
+              "channel_labels": CHANNEL_LABELS, "extension_labels": EXTENSION_STATUS_LABELS,
+              "return_labels": RETURN_STATUS_LABELS,
+              "reply_approval_labels": REPLY_APPROVAL_STATUS_LABELS,
+              "supervision_labels": SUPERVISION_STATUS_LABELS, "sla_labels": SLA_STATUS_LABELS,
+              "mode_labels": SERVICE_MODE_LABELS, "demand_labels": DEMAND_TYPE_LABELS,
+              "urgency_labels": URGENCY_LABELS}
+    return {**{name: translated(mapping) for name, mapping in labels.items()},
+            "public_reasons": PUBLIC_REASONS, "sla_styles": SLA_STATUS_STYLES}
 
 
 from app.tickets import catalogue_admin, cli, models, views  # noqa: E402,F401

@@ -20,7 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from app.core.forms import options
+from app.core.forms import CachedSelect, options
 from app.core.validators import MainlandMobile
 from app.sla.enums import (
     DEMAND_TYPE_LABELS,
@@ -60,6 +60,24 @@ class FilterDateField(DateField):
 SORTS = {"deadline": _l("Nearest deadline first"), "newest": _l("Newest received first")}
 
 
+#: "Any" leads every filter select but the status one.
+ANY = _l("Any")
+
+#: The filter selects whose options never change (built once: their labels stay lazy).
+FIXED_FILTER_CHOICES = {
+    "status": options([("", _l("Any status"))]
+                      + [(s.value, STATUS_LABELS[s]) for s in TicketStatus]),
+    "sla": options([("", ANY)] + [(s.value, SLA_STATUS_LABELS[s]) for s in
+                                  (SlaStatus.ON_TRACK, SlaStatus.DUE_SOON, SlaStatus.OVERDUE)]),
+    "service_mode": options([("", ANY)] + [(m.value, SERVICE_MODE_LABELS[m])
+                                           for m in ServiceMode]),
+    "demand_type": options([("", ANY)] + [(d.value, DEMAND_TYPE_LABELS[d])
+                                          for d in DemandType]),
+    "urgency": options([("", ANY)] + [(u.value, URGENCY_LABELS[u]) for u in Urgency]),
+    "sort": options(list(SORTS.items())),
+}
+
+
 class TicketFilterForm(FlaskForm):
     """Search, filters and order of the queue pages (GET, no CSRF).
 
@@ -71,17 +89,19 @@ class TicketFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
-    status = SelectField(_l("Status"), validators=[Optional()])
-    sla = SelectField(_l("SLA"), validators=[Optional()])
-    service_mode = SelectField(_l("Service mode"), validators=[Optional()])
-    demand_type = SelectField(_l("Demand type"), validators=[Optional()])
-    urgency = SelectField(_l("Urgency"), validators=[Optional()])
-    category = SelectField(_l("Category"), validators=[Optional()])
-    unit = SelectField(_l("Unit (lead or assisting)"), validators=[Optional()])
+    status = SelectField(_l("Status"), validators=[Optional()], widget=CachedSelect())
+    sla = SelectField(_l("SLA"), validators=[Optional()], widget=CachedSelect())
+    service_mode = SelectField(_l("Service mode"), validators=[Optional()],
+                               widget=CachedSelect())
+    demand_type = SelectField(_l("Demand type"), validators=[Optional()], widget=CachedSelect())
+    urgency = SelectField(_l("Urgency"), validators=[Optional()], widget=CachedSelect())
+    category = SelectField(_l("Category"), validators=[Optional()], widget=CachedSelect())
+    unit = SelectField(_l("Unit (lead or assisting)"), validators=[Optional()],
+                       widget=CachedSelect())
     firm = StringField(_l("Firm (name or USCC)"), validators=[Optional(), Length(max=100)])
     received_from = FilterDateField(_l("Received from"), validators=[Optional()])
     received_to = FilterDateField(_l("Received to"), validators=[Optional()])
-    sort = SelectField(_l("Order"), validators=[Optional()])
+    sort = SelectField(_l("Order"), validators=[Optional()], widget=CachedSelect())
 
     #: The fields that narrow the list (``sort`` only orders it).
     FILTERS = ("q", "status", "sla", "service_mode", "demand_type", "urgency", "category",
@@ -89,21 +109,12 @@ class TicketFilterForm(FlaskForm):
 
     def __init__(self, *args, categories=(), units=(), **kwargs):
         super().__init__(*args, **kwargs)
-        anything = [("", _l("Any"))]
-        self.status.choices = options([("", _l("Any status"))]
-                                      + [(s.value, STATUS_LABELS[s]) for s in TicketStatus])
-        self.sla.choices = options(anything + [
-            (s.value, SLA_STATUS_LABELS[s])
-            for s in (SlaStatus.ON_TRACK, SlaStatus.DUE_SOON, SlaStatus.OVERDUE)])
-        self.service_mode.choices = options(anything + [(m.value, SERVICE_MODE_LABELS[m])
-                                                        for m in ServiceMode])
-        self.demand_type.choices = options(anything + [(d.value, DEMAND_TYPE_LABELS[d])
-                                                       for d in DemandType])
-        self.urgency.choices = options(anything + [(u.value, URGENCY_LABELS[u])
-                                                   for u in Urgency])
-        self.category.choices = options(anything + list(categories))
-        self.unit.choices = options(anything + list(units))
-        self.sort.choices = options(list(SORTS.items()))
+        for name, choices in FIXED_FILTER_CHOICES.items():
+            self[name].choices = list(choices)
+            self[name].choice_key = ("ticket-filter", name)  # rendered once per language
+        for field, pairs in ((self.category, tuple(categories)), (self.unit, tuple(units))):
+            field.choices = options([("", ANY), *pairs])
+            field.choice_key = (field.name, pairs)  # rendered once per list read
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

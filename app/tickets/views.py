@@ -14,6 +14,7 @@ from app.core.errors import DomainError
 from app.core.forms import options
 from app.core.pagination import page_number
 from app.core.permissions import Permission, require, require_permission
+from app.core.rendering import translated
 from app.extensions import db
 from app.tickets import attachment_files, bp, queries, services
 from app.tickets.forms import (
@@ -44,7 +45,16 @@ def index():
     statement = queries.queue(current_user, queue, now_utc(), _queue_filters(form))
     page = queries.queue_page(statement, page_number(), current_app.config["PAGE_SIZE"], order)
     return render_template("tickets/index.html", page=page, form=form, queue=queue,
-                           queues=QUEUES, active_filters=_active_filters(form))
+                           queues=translated(QUEUES), tab_urls=_tab_urls(),
+                           active_filters=_active_filters(form))
+
+
+def _tab_urls() -> dict[str, str]:
+    """Each queue tab's link: the same search, filters and order in another queue (from its
+    first page)."""
+    kept = request.args.to_dict()
+    kept.pop("page", None)
+    return {name: url_for("tickets.index", **{**kept, "queue": name}) for name in QUEUES}
 
 
 def _accepted(form: TicketFilterForm, name: str):

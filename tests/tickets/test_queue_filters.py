@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from app.core.clock import now_utc
 from app.extensions import db
 from app.tickets import queries
+from app.tickets.forms import QUEUES
 from app.tickets.models import DemandType, ServiceMode, TicketStatus, Urgency
 from app.tickets.services import transition
 
@@ -189,3 +191,23 @@ def test_newest_first_and_deadline_orders(pair, login_as):
     by_deadline = client.get("/tickets/").get_data(as_text=True)
     sooner, later = sorted((pair["a"], pair["b"]), key=lambda t: t.due_at)
     assert by_deadline.index(sooner.reference) < by_deadline.index(later.reference)
+
+
+def test_queue_tabs_keep_the_search_filters_and_order(pair, login_as):
+    """Switching queues keeps what the user is looking for; only the page starts over."""
+    client = login_as(pair["cast"].dispatcher)
+    page = client.get("/tickets/?queue=all&q=招工&urgency=normal&sort=newest&page=2"
+                      ).get_data(as_text=True)
+    tabs = page.split('class="nav nav-tabs')[1].split("</ul>")[0]
+    links = [link.replace("&amp;", "&") for link in re.findall(r'href="([^"]+)"', tabs)]
+    assert len(links) == len(QUEUES)
+    for name, link in zip(QUEUES, links, strict=True):
+        query = parse_qs(urlsplit(link).query)
+        assert query == {"queue": [name], "q": ["招工"], "urgency": ["normal"],
+                         "sort": ["newest"]}
+    in_progress = next(link for link in links if "queue=in_progress" in link)
+    assert _listed(client, in_progress.split("?", 1)[1], pair) == {"a"}
+    intake = next(link for link in links if "queue=intake" in link)
+    assert _listed(client, intake.split("?", 1)[1], pair) == set()
+    plain = client.get("/tickets/?queue=overdue").get_data(as_text=True)
+    assert 'href="/tickets/?queue=all"' in plain  # nothing to keep: the bare queue link

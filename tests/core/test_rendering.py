@@ -1,0 +1,106 @@
+"""The cheap rendering helpers (issue 4, item 10) give exactly what the slow calls give."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from flask import url_for
+from flask_babel import force_locale, format_datetime
+from markupsafe import Markup
+from wtforms import Form, SelectField
+from wtforms.widgets import Select
+
+from app.core.forms import CachedSelect, options
+from app.core.rendering import datetimeformat, translated, url_maker
+from app.tickets.forms import FIXED_FILTER_CHOICES, TicketFilterForm
+from app.tickets.models.enums import STATUS_LABELS
+
+LOCALES = ("zh_Hans_CN", "zh_Hant", "en")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_short_datetimes_match_babel_at_every_minute_of_the_day(app, locale):
+    """Every minute, on and off its first second (Traditional Chinese names midnight and noon
+    only at 00:00:00 and 12:00:00), across a year boundary and from another time zone."""
+    start = datetime(2025, 12, 31, 0, 0, tzinfo=UTC)
+    moments = [start + timedelta(minutes=m, seconds=s, microseconds=us)
+               for m in range(0, 24 * 60) for s, us in ((0, 0), (0, 500), (1, 0), (59, 9))]
+    moments += [datetime(2026, 3, 1, 4, 0), datetime(2026, 6, 30, 23, 59, 59, tzinfo=UTC),
+                datetime(2026, 1, 1, 7, 30, tzinfo=timezone(timedelta(hours=-5)))]
+    with app.test_request_context("/"), force_locale(locale):
+        for moment in moments:
+            assert datetimeformat(moment, "short") == format_datetime(moment, "short"), moment
+
+
+def test_other_formats_still_go_to_flask_babel(app):
+    moment = datetime(2026, 11, 26, 7, 8, 9, tzinfo=UTC)
+    with app.test_request_context("/"), force_locale("zh_Hans_CN"):
+        for pattern in (None, "medium", "yyyy-MM-dd HH:mm"):
+            assert datetimeformat(moment, pattern) == format_datetime(moment, pattern)
+        assert datetimeformat(moment.date(), "short") == format_datetime(moment.date(), "short")
+
+
+def test_translated_labels_follow_the_request_language(app):
+    for locale in LOCALES:
+        with app.test_request_context("/"), force_locale(locale):
+            labels = translated(STATUS_LABELS)
+            assert labels == {key: str(label) for key, label in STATUS_LABELS.items()}
+            assert all(type(text) is str for text in labels.values())
+    with app.test_request_context("/"), force_locale("en"):
+        english = translated(STATUS_LABELS)
+    with app.test_request_context("/"), force_locale("zh_Hans_CN"):
+        assert translated(STATUS_LABELS) != english
+
+
+@pytest.mark.parametrize("value", ["KS2026-000001", "含 空格/斜线?#&", "100%", "a+b=c@d"])
+def test_url_maker_quotes_like_url_for(app, value):
+    with app.test_request_context("/"):
+        assert url_maker("tickets.detail", "reference")(value) == url_for(
+            "tickets.detail", reference=value)
+        assert url_maker("tickets.download", "reference", attachment_id=7)(value) == url_for(
+            "tickets.download", reference=value, attachment_id=7)
+
+
+class _Plain(Form):
+    """The same selects rendered by WTForms' own widget."""
+
+    choice = SelectField(widget=Select())
+
+
+@pytest.mark.parametrize("data", ["", "in_progress", "closed", "no-such-value", None])
+def test_cached_select_renders_exactly_like_the_plain_widget(app, data):
+    for locale in LOCALES:
+        with app.test_request_context("/"), force_locale(locale):
+            for name, choices in {**FIXED_FILTER_CHOICES, "units": options(
+                    [("", "Any"), ("1", "商务局 <b>&"), ("2", "工信局")])}.items():
+                plain = _Plain()
+                plain.choice.choices, plain.choice.data = list(choices), data
+                cached = TicketFilterForm()
+                field = cached.status
+                field.choices, field.data = list(choices), data
+                field.choice_key = ("test", name)
+                for _ in range(2):  # the first call fills the cache, the second reads it
+                    shown = field(class_="form-select")
+                    expected = plain.choice(class_="form-select")
+                    assert isinstance(shown, Markup)
+                    assert str(shown) == str(expected).replace('id="choice" name="choice"',
+                                                     'id="status" name="status"')
+
+
+def test_cached_select_options_change_with_the_choices(app):
+    """A renamed unit is a new list, hence new markup: nothing stale is served."""
+    with app.test_request_context("/"), force_locale("en"):
+        before = TicketFilterForm(units=[("1", "商务局")])
+        assert "商务局" in before.unit()
+        after = TicketFilterForm(units=[("1", "商务和投资促进局")])
+        assert "商务和投资促进局" in after.unit() and "商务局<" not in after.unit()
+
+
+def test_cached_select_without_a_key_is_the_plain_widget(app):
+    class Form_(Form):
+        choice = SelectField(widget=CachedSelect(), choices=options([("a", "A"), ("b", "<B>")]))
+
+    with app.test_request_context("/"):
+        form = Form_(data={"choice": "b"})
+        assert form.choice() == Select()(form.choice)
