@@ -20,13 +20,20 @@ from app.tickets.models import Attachment, CommentVisibility
 path_of = storage.path_of
 
 
-def _sees_internal(user) -> bool:
+def sees_internal(user) -> bool:
+    """Whether the user may download internal files (staff who comment on tickets)."""
     return user.can(Permission.TICKET_COMMENT)
 
 
 def _visible(ticket, user):
-    statement = sa.select(Attachment).where(Attachment.ticket_id == ticket.id)
-    if not _sees_internal(user):
+    return visible_statement(ticket.id, sees_internal(user))
+
+
+def visible_statement(ticket_id, internal: bool) -> sa.Select:
+    """The ticket's files, only the public ones unless ``internal`` (:func:`sees_internal`);
+    ``ticket_id`` may be a bound parameter (the ticket page's cached statement)."""
+    statement = sa.select(Attachment).where(Attachment.ticket_id == ticket_id)
+    if not internal:
         statement = statement.where(Attachment.visibility == CommentVisibility.PUBLIC)
     return statement
 

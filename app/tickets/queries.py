@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -115,21 +116,43 @@ def ticket_records(ticket: Ticket, user, staff: bool, before: str | None = None,
     A ``UNION ALL`` of the newest ``limit`` events and comments (before the cursor ``before``,
     ``at~kind~id`` of the oldest entry already shown), the extension and return requests and
     supervision orders (staff only) and the attachments the user may download. Rows carry the
-    same labelled columns (:data:`_RECORD_COLUMNS`), whatever their kind.
+    same labelled columns (:data:`_RECORD_COLUMNS`), whatever their kind. The statement itself
+    depends only on what the user may see and the cursor's kind; it is built once per such
+    shape (:func:`_records_statement`) and given the ticket and the cursor as parameters.
     """
-    from app.tickets.attachment_files import _visible
+    from app.tickets.attachment_files import sees_internal
 
     cursor = _parse_cursor(before)
-    branches = [_events(ticket, staff, cursor, limit + 1), _comments(ticket, staff, cursor,
-                                                                      limit + 1)]
+    # Only an in-progress ticket can have a reply waiting for its unit lead.
+    replies = staff and ticket.status == TicketStatus.IN_PROGRESS
+    statement = _records_statement(staff, sees_internal(user), cursor and cursor[1], replies,
+                                   limit)
+    params = {"ticket_id": ticket.id}
+    if cursor is not None:
+        params |= {"cursor_at": cursor[0], "cursor_id": cursor[2]}
+    return _split(db.session.execute(statement, params).all(), limit)
+
+
+@lru_cache(maxsize=64)
+def _records_statement(staff: bool, internal_files: bool, cursor_kind: str | None,
+                       replies: bool, limit: int) -> sa.CompoundSelect:
+    """:func:`ticket_records`' statement for one shape, with the parameters ``ticket_id``
+    and (with a cursor) ``cursor_at`` and ``cursor_id``: building it and its cache key
+    cost more than running it."""
+    from app.tickets.attachment_files import visible_statement
+
+    ticket_id = sa.bindparam("ticket_id")
+    cursor = (None if cursor_kind is None else
+              (sa.bindparam("cursor_at"), cursor_kind, sa.bindparam("cursor_id")))
+    branches = [_events(ticket_id, staff, cursor, limit + 1),
+                _comments(ticket_id, staff, cursor, limit + 1)]
     if staff:
-        branches += _side_requests(ticket)
-    attachments = _visible(ticket, user).with_only_columns(*_record(
+        branches += _side_requests(ticket_id, replies)
+    attachments = visible_statement(ticket_id, internal_files).with_only_columns(*_record(
         "attachment", Attachment.id, Attachment.created_at, name=Attachment.original_name,
         size=Attachment.size_bytes, visibility=Attachment.visibility))
     branches.append(attachments)
-    rows = db.session.execute(sa.union_all(*(_wrapped(b) for b in branches))).all()
-    return _split(rows, limit)
+    return sa.union_all(*(_wrapped(b) for b in branches))
 
 
 def _split(rows, limit: int) -> TicketRecords:
@@ -174,34 +197,34 @@ def _before(cursor, kind: str, at_column, id_column):
     return at_column < at
 
 
-def _events(ticket, staff: bool, cursor, limit: int) -> sa.Select:
+def _events(ticket_id, staff: bool, cursor, limit: int) -> sa.Select:
     statement = (sa.select(*_record("event", TicketEvent.id, TicketEvent.at,
                                     who=TicketEvent.actor_name, action=TicketEvent.action,
                                     from_status=TicketEvent.from_status,
                                     to_status=TicketEvent.to_status, text=TicketEvent.reason,
                                     data=TicketEvent.data))
-                 .where(TicketEvent.ticket_id == ticket.id,
+                 .where(TicketEvent.ticket_id == ticket_id,
                         _before(cursor, "event", TicketEvent.at, TicketEvent.id)))
     if not staff:
         statement = statement.where(TicketEvent.action.in_(sorted(PUBLIC_EVENTS)))
     return statement.order_by(TicketEvent.at.desc(), TicketEvent.id.desc()).limit(limit)
 
 
-def _comments(ticket, staff: bool, cursor, limit: int) -> sa.Select:
+def _comments(ticket_id, staff: bool, cursor, limit: int) -> sa.Select:
     from app.auth.models import User
 
     statement = (sa.select(*_record("comment", Comment.id, Comment.created_at,
                                     who=User.display_name, text=Comment.body,
                                     visibility=Comment.visibility))
                  .select_from(Comment).outerjoin(User, User.id == Comment.author_id)
-                 .where(Comment.ticket_id == ticket.id,
+                 .where(Comment.ticket_id == ticket_id,
                         _before(cursor, "comment", Comment.created_at, Comment.id)))
     if not staff:
         statement = statement.where(Comment.visibility == "public")
     return statement.order_by(Comment.created_at.desc(), Comment.id.desc()).limit(limit)
 
 
-def _side_requests(ticket) -> list[sa.Select]:
+def _side_requests(ticket_id, replies: bool) -> list[sa.Select]:
     from app.auth.models import User
     from app.tickets.models import (
         ExtensionRequest,
@@ -214,27 +237,26 @@ def _side_requests(ticket) -> list[sa.Select]:
         "extension", ExtensionRequest.id, ExtensionRequest.requested_at,
         text=ExtensionRequest.reason, status=ExtensionRequest.status,
         days=ExtensionRequest.days, other_at=ExtensionRequest.proposed_due_at)).where(
-        ExtensionRequest.ticket_id == ticket.id)
+        ExtensionRequest.ticket_id == ticket_id)
     returns = (sa.select(*_record(
         "return", ReturnRequest.id, ReturnRequest.requested_at, who=Unit.name,
         text=ReturnRequest.reason, status=ReturnRequest.status,
         name=ReturnRequest.legal_basis))
         .select_from(ReturnRequest).outerjoin(Unit, Unit.id == ReturnRequest.unit_id)
-        .where(ReturnRequest.ticket_id == ticket.id))
+        .where(ReturnRequest.ticket_id == ticket_id))
     orders = sa.select(*_record(
         "order", SupervisionOrder.id, SupervisionOrder.created_at,
         text=SupervisionOrder.reason, status=SupervisionOrder.status,
-        other_at=SupervisionOrder.due_at)).where(SupervisionOrder.ticket_id == ticket.id)
-    if ticket.status != TicketStatus.IN_PROGRESS:
+        other_at=SupervisionOrder.due_at)).where(SupervisionOrder.ticket_id == ticket_id)
+    if not replies:
         return [extensions, returns, orders]
-    # Only an in-progress ticket can have a reply waiting for its unit lead.
-    replies = (sa.select(*_record(
+    waiting = (sa.select(*_record(
         "reply", ReplyApproval.id, ReplyApproval.requested_at, who=User.display_name,
         text=ReplyApproval.text, status=ReplyApproval.status,
         name=ReplyApproval.decision_reason))
         .select_from(ReplyApproval).join(User, User.id == ReplyApproval.requested_by_id)
-        .where(ReplyApproval.ticket_id == ticket.id))
-    return [extensions, returns, orders, replies]
+        .where(ReplyApproval.ticket_id == ticket_id))
+    return [extensions, returns, orders, waiting]
 
 
 #: The columns every record row has, with the type each is read as.

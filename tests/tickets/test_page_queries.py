@@ -103,3 +103,24 @@ def test_queue_total_is_counted_only_up_to_the_limit(ticket_in, cast, login_as, 
     page = login_as(cast.dispatcher).get("/tickets/?queue=intake").get_data(as_text=True)
     assert "More than 3" in page
     assert QUEUE_COUNT_LIMIT >= 100
+
+
+def test_the_ticket_page_statement_is_shared_but_never_its_rows(ticket_in, cast, login_as):
+    """The page's one statement is built once per shape and reused: each ticket still gets
+    its own entries, and a firm user never gets what staff saw on the same ticket."""
+    from app.tickets.queries import _records_statement
+
+    first, second = ticket_in(S.IN_PROGRESS), ticket_in(S.IN_PROGRESS)
+    add_comment(first, cast.handler, "第一张工单的内部说明", "internal")
+    add_comment(first, cast.handler, "第一张工单的公开答复", "public")
+    add_comment(second, cast.handler, "第二张工单的内部说明", "internal")
+    db.session.commit()
+    staff = login_as(cast.handler)
+    one = staff.get(f"/tickets/{first.reference}").get_data(as_text=True)
+    built = _records_statement.cache_info().currsize
+    two = staff.get(f"/tickets/{second.reference}").get_data(as_text=True)
+    assert _records_statement.cache_info().currsize == built  # the same shape, reused
+    assert "第一张工单的内部说明" in one and "第二张工单" not in one
+    assert "第二张工单的内部说明" in two and "第一张工单" not in two
+    firm = login_as(cast.firm_user).get(f"/tickets/{first.reference}").get_data(as_text=True)
+    assert "第一张工单的公开答复" in firm and "内部说明" not in firm
