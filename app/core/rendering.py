@@ -13,7 +13,9 @@ as the slow calls (tests compare them), from results kept per process:
   day (and whether it is the minute's first second); any other format goes to Flask-Babel as
   before;
 * :func:`url_maker` — ``url_for`` done once with a placeholder, then filled in per row with
-  the value quoted as the URL map would quote it.
+  the value quoted as the URL map would quote it;
+* :func:`fragment` — a piece of a page rendered once per language and per everything it
+  shows (its key), such as the queue's filter form for a given input.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from babel import Locale
 from babel.dates import format_date, format_time, get_datetime_format
 from flask import url_for
 from flask_babel import format_datetime, get_locale, get_timezone
+from markupsafe import Markup
 
 #: (language, id of the mapping) → (the mapping, its translation); the mapping is kept so its
 #: id can never be reused by another object while the entry exists.
@@ -95,3 +98,22 @@ def url_maker(endpoint: str, name: str, **values):
     if not found:  # pragma: no cover - only a non-string converter would re-encode the slot
         return lambda value: url_for(endpoint, **values, **{name: value})
     return lambda value: prefix + quote(str(value), safe=_PATH_SAFE) + suffix
+
+
+#: (language, key) → rendered fragment; a busy page has a handful of keys, so the bound only
+#: stops unusual input (every search a new key) from growing it without end.
+_fragments: dict[tuple, Markup] = {}
+MAX_FRAGMENTS = 1024
+
+
+def fragment(key: tuple, render) -> Markup:
+    """The markup ``render()`` gives, kept per language and ``key``: ``key`` must hold
+    everything the fragment shows besides translated text (input, choices, errors...)."""
+    full_key = (str(get_locale()), key)
+    html = _fragments.get(full_key)
+    if html is None:
+        html = Markup(render())  # noqa: S704 - the output of an autoescaped template
+        if len(_fragments) >= MAX_FRAGMENTS:
+            _fragments.clear()
+        _fragments[full_key] = html
+    return html

@@ -116,6 +116,13 @@ class TicketFilterForm(FlaskForm):
             field.choices = options([("", ANY), *pairs])
             field.choice_key = (field.name, pairs)  # rendered once per list read
 
+    def shown_state(self) -> tuple:
+        """Everything the rendered form depends on besides the language: the choice lists
+        and each field's input, value and errors (the key of its cached markup)."""
+        return tuple((field.name, getattr(field, "choice_key", None),
+                      tuple(field.raw_data or ()), repr(field.data),
+                      tuple(str(error) for error in field.errors)) for field in self)
+
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         start, end = self.received_from.data, self.received_to.data

@@ -14,7 +14,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy.orm import contains_eager, joinedload, lazyload, load_only
+from sqlalchemy.orm import joinedload
 
 from app.auth.models import Unit
 from app.core.clock import LOCAL_TZ
@@ -400,16 +400,17 @@ QUEUE_COUNT_LIMIT = 500
 
 class QueuePage(Pagination):
     """One page of a queue: the page's ids from the index, then those rows with their lead
-    unit in the same statement; the total counted up to :data:`QUEUE_COUNT_LIMIT`."""
+    unit's name in the same statement; the total counted up to :data:`QUEUE_COUNT_LIMIT`.
+    The rows are plain result rows (:data:`LIST_COLUMNS` and ``lead_unit_name``), not ORM
+    objects: loading 25 tickets as objects cost more than the two statements."""
 
-    def _query_items(self) -> list[Ticket]:
+    def _query_items(self) -> list[sa.Row]:
         ids = (self._query_args["select"].limit(self.per_page).offset(self._query_offset)
                .subquery())
-        rows = (sa.select(Ticket).join(ids, Ticket.id == ids.c.id).outerjoin(Ticket.lead_unit)
-                .options(lazyload("*"), load_only(*LIST_COLUMNS, raiseload=True),
-                         contains_eager(Ticket.lead_unit).load_only(Unit.name))
+        rows = (sa.select(*LIST_COLUMNS, Unit.name.label("lead_unit_name"))
+                .join(ids, Ticket.id == ids.c.id).outerjoin(Unit, Unit.id == Ticket.lead_unit_id)
                 .order_by(*self._query_args["order"]))
-        return list(db.session.scalars(rows))
+        return list(db.session.execute(rows))
 
     def _query_count(self) -> int:
         limited = self._query_args["select"].order_by(None).limit(QUEUE_COUNT_LIMIT + 1)
@@ -426,8 +427,8 @@ def queue_page(statement: sa.Select, page: int, per_page: int,
                      select=statement.order_by(None).order_by(*order), order=order)
 
 
-#: What a queue row shows; anything else a template touched would raise instead of adding a
-#: query per row.
+#: What a queue row shows (with its lead unit's name): the rows carry nothing else, so a
+#: template can never add a query per row.
 LIST_COLUMNS = (Ticket.id, Ticket.reference, Ticket.title, Ticket.status, Ticket.due_at,
                 Ticket.sla_status, Ticket.lead_unit_id, Ticket.version)
 

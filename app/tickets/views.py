@@ -14,7 +14,7 @@ from app.core.errors import DomainError
 from app.core.forms import options
 from app.core.pagination import page_number
 from app.core.permissions import Permission, require, require_permission
-from app.core.rendering import translated
+from app.core.rendering import fragment, translated
 from app.extensions import db
 from app.tickets import attachment_files, bp, queries, services
 from app.tickets.forms import (
@@ -46,7 +46,15 @@ def index():
     page = queries.queue_page(statement, page_number(), current_app.config["PAGE_SIZE"], order)
     return render_template("tickets/index.html", page=page, form=form, queue=queue,
                            queues=translated(QUEUES), tab_urls=_tab_urls(),
+                           filters_html=_filters_html(form, queue),
                            active_filters=_active_filters(form))
+
+
+def _filters_html(form: TicketFilterForm, queue: str):
+    """The filter form's markup: about a third of the page's rendering, and the same for
+    everyone who opens a queue with the same input and choices (the usual case: none)."""
+    return fragment(("tickets.filters", queue, form.shown_state()),
+                    lambda: render_template("tickets/_filters.html", form=form, queue=queue))
 
 
 def _tab_urls() -> dict[str, str]:

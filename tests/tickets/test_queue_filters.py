@@ -211,3 +211,27 @@ def test_queue_tabs_keep_the_search_filters_and_order(pair, login_as):
     assert _listed(client, intake.split("?", 1)[1], pair) == set()
     plain = client.get("/tickets/?queue=overdue").get_data(as_text=True)
     assert 'href="/tickets/?queue=all"' in plain  # nothing to keep: the bare queue link
+
+
+def test_the_cached_filter_form_always_shows_the_current_input(pair, login_as):
+    """The filter form's markup is kept per language and input: whatever was rendered before,
+    each page shows its own values, errors and language, exactly as a fresh render would."""
+    from app.core import rendering
+
+    client = login_as(pair["cast"].dispatcher)
+
+    def form_of(query: str, language: str = "en") -> str:
+        page = client.get(f"/tickets/?{query}", headers={"Accept-Language": language})
+        return page.get_data(as_text=True).split('role="search">')[1].split("</form>")[0]
+
+    first = form_of("status=in_progress&q=招工")
+    assert '<option selected value="in_progress">' in first and 'value="招工"' in first
+    other = form_of("status=closed&received_from=bad")
+    assert '<option selected value="closed">' in other and "in_progress\" selected" not in other
+    assert 'value="招工"' not in other and "Not a date" in other
+    assert form_of("status=in_progress&q=招工") == first
+    chinese = form_of("status=in_progress&q=招工", "zh-CN")
+    assert chinese != first and "办理中" in chinese
+    rendering._fragments.clear()
+    assert form_of("status=in_progress&q=招工") == first  # a fresh render: the same markup
+    assert form_of("status=closed&received_from=bad") == other
