@@ -126,7 +126,7 @@ def append(action: str, **kwargs) -> None:
     The row is the same; the database's append-only triggers guard it the same way.
     """
     values = _row(action, **kwargs)
-    db.session.execute(_INSERT, values)
+    db.session.connection().execute(_INSERT, values)
     _log(action, values["object_type"], values["object_id"], values["actor_name"],
          values["success"])
 

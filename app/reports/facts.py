@@ -25,6 +25,7 @@ calendar, ``flask reports rebuild-facts`` recomputes the stored days.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
@@ -32,6 +33,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.db import ROW_INSERTED
 from app.reports.models import ReportFact, ReportUnitDay
 from app.reports.sql import (
     clamp_at_zero,
@@ -62,6 +64,8 @@ COLUMNS = ("fact", "ticket_id", "unit_id", "category_id", "handler_id", "firm_id
 #: Tickets per statement when facts are rewritten.
 BATCH = 500
 _PENDING = "report_facts_pending"
+#: The pending tickets inserted in this transaction since the last sync: no stored rows yet.
+_NEW = "report_facts_new"
 
 
 def _flag(condition) -> sa.Case:
@@ -233,15 +237,20 @@ def _add_to_unit_days(connection, before: dict, after: dict) -> None:
         if any(delta):
             changes.append(dict(zip(("unit_key", "fact", "day", "v"), key, strict=True))
                            | dict(zip(("n", "a", "b"), delta, strict=True)))
-    if not changes:
-        return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    if changes:
+        connection.execute(_unit_days_upsert(connection.dialect.name), changes)
+
+
+@functools.cache
+def _unit_days_upsert(dialect_name: str) -> sa.Insert:
+    """The upsert adding to ``report_unit_days``, built once per dialect (building it cost
+    more CPU than running it)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
     table = ReportUnitDay.__table__
     insert = dialect.insert(table)
-    connection.execute(insert.on_conflict_do_update(
+    return insert.on_conflict_do_update(
         index_elements=[table.c.unit_key, table.c.fact, table.c.day, table.c.v],
-        set_={name: table.c[name] + insert.excluded[name] for name in ("n", "a", "b")}),
-        changes)
+        set_={name: table.c[name] + insert.excluded[name] for name in ("n", "a", "b")})
 
 
 def _write(connection, tickets: Callable, calendar, unit_days: bool = True) -> None:
@@ -298,10 +307,12 @@ def _sums(rows) -> dict[tuple, tuple[int, int, int]]:
     return {key: tuple(value) for key, value in sums.items()}
 
 
-def refresh(session: Session, ticket_ids: Iterable[int]) -> None:
+def refresh(session: Session, ticket_ids: Iterable[int], new: Iterable[int] = ()) -> None:
     """Rewrite the stored facts of some tickets, in the session's transaction: the old rows
     are deleted and the new inserted with ``RETURNING``, and the difference of the two is added
-    to ``report_unit_days`` — three statements, none of them re-reading the sums."""
+    to ``report_unit_days`` — three statements, none of them re-reading the sums. Tickets in
+    ``new`` (inserted since their facts were last written) have no rows to delete: a batch of
+    only those skips the delete."""
     from app.sla.services import load_calendar
 
     ids = sorted({int(i) for i in ticket_ids if i is not None})
@@ -311,9 +322,11 @@ def refresh(session: Session, ticket_ids: Iterable[int]) -> None:
     calendar = load_calendar() if dialect == "postgresql" else None
     delete, insert = _statements_for(dialect, calendar)
     connection = session.connection()
+    new = set(new)
     for start in range(0, len(ids), BATCH):
         chosen = {"fact_ticket_ids": ids[start:start + BATCH]}
-        before = _sums(connection.execute(delete, chosen))
+        before = ({} if new.issuperset(chosen["fact_ticket_ids"])
+                  else _sums(connection.execute(delete, chosen)))
         _add_to_unit_days(connection, before, _sums(connection.execute(insert, chosen)))
 
 
@@ -373,6 +386,26 @@ def _mark_changed_tickets(session: Session, _context) -> None:
     changed.discard(None)
     if changed:
         session.info.setdefault(_PENDING, set()).update(changed)
+    inserted = [obj.id for obj in session.new if isinstance(obj, Ticket)]
+    if inserted:
+        session.info.setdefault(_NEW, set()).update(inserted)
+
+
+def _mark_inserted_ticket(session: Session, obj) -> None:
+    """A ticket written by :func:`app.db.insert_row` (no flush): its facts are pending too."""
+    if isinstance(obj, Ticket):
+        session.info.setdefault(_PENDING, set()).add(obj.id)
+        session.info.setdefault(_NEW, set()).add(obj.id)
+
+
+ROW_INSERTED.append(_mark_inserted_ticket)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_new_tickets(session: Session, _previous) -> None:
+    """After a rollback an id taken as new may come back (SQLite reuses the highest one):
+    from then on its old rows are deleted as for any ticket."""
+    session.info.pop(_NEW, None)
 
 
 def sync(session: Session) -> None:
@@ -380,7 +413,7 @@ def sync(session: Session) -> None:
     if session.info.get(_PENDING):
         session.flush()
         pending = session.info.pop(_PENDING, set())
-        refresh(session, pending)
+        refresh(session, pending, session.info.pop(_NEW, ()))
 
 
 @event.listens_for(Session, "before_commit")

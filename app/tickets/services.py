@@ -25,6 +25,7 @@ from app.core import audit, mail
 from app.core.clock import now_utc, to_local
 from app.core.errors import DomainError, PermissionDenied, ValidationFailed
 from app.core.permissions import Permission, Role
+from app.db import insert_row
 from app.extensions import db
 from app.notifications.services import add_in_app, notify, notify_all
 from app.sla.enums import SlaStatus, SlaStep
@@ -170,11 +171,10 @@ def create_ticket(actor: User | None, *, channel: Channel, service_mode: Service
     # Last before the insert: the counter's row lock is then held only for the inserts and
     # the commit, so concurrent submissions queue on it as briefly as possible.
     ticket.reference = next_reference(now)
-    db.session.add(ticket)
-    db.session.flush()
-    # The one flush of a creation (it gives the id); the event and the audit row are plain
-    # inserts, nothing reads them back in this transaction.
-    db.session.execute(_INSERT_EVENT, _event_values(
+    # Three plain inserts, no unit-of-work flush (it cost more CPU than the statements): the
+    # ticket comes back with its id, nothing reads the event or the audit row back.
+    insert_row(db.session, ticket)
+    db.session.connection().execute(_INSERT_EVENT, _event_values(
         ticket, "create", actor, None, S.SUBMITTED, None,
         {"channel": str(ticket.channel), "intake_due_at": _iso(ticket.intake_due_at)}, ip))
     audit.append("ticket.create", actor=actor, obj=ticket,

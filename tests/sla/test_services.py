@@ -15,7 +15,7 @@ from app.extensions import db
 from app.sla import deadlines, services
 from app.sla.calendar import CalendarNotConfigured
 from app.sla.enums import DayKind, DaySource, DemandType, LimitUnit, ServiceMode, SlaStep, Urgency
-from app.sla.models import Limit, SlaPolicy, WorkCalendarDay
+from app.sla.models import Limit, SlaPolicy, SlaSettings, WorkCalendarDay
 from tests.sla.conftest import as_local, local
 
 
@@ -325,6 +325,26 @@ class TestCache:
         reloaded = services.load_calendar()
         assert reloaded is not first
         assert not reloaded.is_workday(date(2026, 3, 9))
+
+    def test_settings_are_a_kept_copy_while_the_row_is_unchanged(self):
+        """A request reads the row with one plain SELECT; the process reuses its copy until
+        the row changes (another worker's edit shows on the next request)."""
+        held = db.session.identity_map.get(db.session.identity_key(SlaSettings, 1))
+        if held is not None:
+            db.session.expunge(held)
+        services._forget_request_values()
+        first = services.load_settings()
+        assert sa.inspect(first).session is None  # not loaded into the session
+        services._forget_request_values()
+        assert services.load_settings() is first
+        db.session.execute(sa.update(SlaSettings).values(reopen_limit=5))  # elsewhere
+        services._forget_request_values()
+        assert services.load_settings().reopen_limit == 5
+
+    def test_an_edit_in_progress_in_the_session_is_what_is_read(self):
+        services.load_settings()  # this request has read the settings already
+        services.get_settings().reopen_limit = 7  # and now changes them, not flushed yet
+        assert services.load_settings().reopen_limit == 7
 
 
 def test_a_missing_year_is_logged_for_operators_once_a_day(caplog):
