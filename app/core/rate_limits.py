@@ -5,7 +5,9 @@ every counted hit to purge expired keys, so under load each rate-limited POST pa
 thread. This store counts the same way (a fixed window per key: the first hit opens it, it
 closes ``expiry`` seconds later and the count starts again) and purges expired keys itself,
 at most once a minute, on the next hit. Like ``memory://`` it counts per worker process;
-several workers or servers share their counts through Redis (``RATELIMIT_STORAGE_URI``).
+several workers or servers share their counts through Redis (``RATELIMIT_STORAGE_URI``), and
+``gunicorn.conf.py`` refuses to start several workers on this store unless
+``RATELIMIT_ALLOW_PER_WORKER`` says per-worker counting is accepted.
 """
 
 from __future__ import annotations
