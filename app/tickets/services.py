@@ -107,7 +107,7 @@ def next_reference(created_at: datetime, session=None) -> str:
     session = session or db.session
     year = to_local(created_at).year
     statement = _counter_upsert(session.get_bind().dialect.name)
-    number = session.execute(statement, {"year": year}).scalar_one()
+    number = session.connection().execute(statement, {"year": year}).scalar_one()
     return format_reference(year, number)
 
 
