@@ -9,9 +9,8 @@ import sqlalchemy as sa
 
 from app.auth.models import User
 from app.core.permissions import UNIT_ROLES
-from app.core.search import like_pattern
+from app.core.search import key_contains, normalise_query
 from app.firms.models import Area, CapitalOrigin, Firm, FirmTag, Industry, TagKind
-from app.firms.search import is_short_han, normalise_query
 
 #: ``?sort=`` values → ORDER BY; every one is backed by an index on ``firms``.
 SORTS = {
@@ -42,11 +41,8 @@ class FirmFilters:
 def firms_query(filters: FirmFilters, today: date) -> sa.Select:
     """Firms matching the filters, in the requested order."""
     stmt = sa.select(Firm)
-    text = normalise_query(filters.q)
-    if is_short_han(text):
-        stmt = stmt.where(Firm.search_key.like(f"% {text} %"))
-    elif text:
-        stmt = stmt.where(Firm.search_key.like(like_pattern(text), escape="\\"))
+    if normalise_query(filters.q):
+        stmt = stmt.where(key_contains(Firm.search_key, filters.q))
     if filters.area.isdigit():
         area_id = int(filters.area)
         # The area and the areas it contains, as one IN list: an index condition.

@@ -14,9 +14,8 @@ from sqlalchemy.orm import aliased
 from app.auth.models import Unit, User
 from app.core.clock import LOCAL_TZ
 from app.core.permissions import Permission
-from app.core.search import like_pattern
+from app.core.search import key_contains, normalise_query
 from app.firms.models import Area, Firm
-from app.firms.search import normalise_query
 from app.tickets.models import Ticket
 from app.visits.models import (
     SATISFIED_LEVEL,
@@ -109,10 +108,9 @@ def local_day_start(day: date) -> datetime:
 def visits_query(filters: VisitFilters, user) -> sa.Select:
     """Visible visits matching the filters, newest first."""
     stmt = visible_visits(user)
-    text = normalise_query(filters.q)
-    if text:
+    if normalise_query(filters.q):
         stmt = stmt.where(Visit.firm_id.in_(sa.select(Firm.id).where(
-            Firm.search_key.like(like_pattern(text), escape="\\"))))
+            key_contains(Firm.search_key, filters.q))))
     if filters.date_from:
         stmt = stmt.where(Visit.visited_at >= local_day_start(filters.date_from))
     if filters.date_to:

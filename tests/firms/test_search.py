@@ -3,7 +3,8 @@
 import opencc
 import pytest
 
-from app.firms.search import normalise_query, search_key, simplify
+from app.core.search import is_short_han, normalise_query, simplify
+from app.firms.search import search_key
 
 SAMPLES = ["臺灣積體電路製造", "崑山鼎鑫電子", "昆山鼎鑫电子科技有限公司", "沈默", "乾隆皇帝",
            "ACME Precision Ltd", "華碩電腦（昆山）有限公司", "有序", "後來", "发展和改革委员会"]
@@ -26,8 +27,6 @@ def test_query_is_normalised_like_the_key():
 
 
 def test_short_chinese_queries_are_matched_as_whole_tokens():
-    from app.firms.search import is_short_han
-
     key = search_key("昆山鼎鑫电子有限公司", "91320583314159268J", None, ["王伟"])
     for query in ("电", "电子", "王伟", "鼎鑫"):
         assert is_short_han(query)
