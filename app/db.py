@@ -116,6 +116,9 @@ def _sqlite_on_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+#: Called with ``(session, obj)`` before :func:`insert_row` writes a new object, so what a
+#: flush would derive from it first (the ticket search key) is in the row too.
+ROW_INSERTING: list[Callable[[Session, object], None]] = []
 #: Called with ``(session, obj)`` after :func:`insert_row` wrote a new object without a flush,
 #: so what watches flushes for new rows (the stored report facts) sees it too.
 ROW_INSERTED: list[Callable[[Session, object], None]] = []
@@ -130,6 +133,8 @@ def insert_row(session: Session, obj) -> None:
     first value, the foreign keys of the many-to-one objects set on it — and the object ends
     up persistent, as if read back by a query.
     """
+    for hook in ROW_INSERTING:
+        hook(session, obj)
     mapper = sa.inspect(type(obj))
     table = mapper.local_table
     values = _column_values(mapper, obj)
@@ -179,3 +184,31 @@ def _insert_returning_key(table: sa.Table) -> sa.Insert:
     if table not in _inserts:
         _inserts[table] = table.insert().returning(*table.primary_key.columns)
     return _inserts[table]
+
+
+#: Tables no model describes: SQLite's full-text index of the ticket search key and the
+#: tables FTS5 keeps for it (created by the migration that added the key, kept by triggers).
+UNMODELLED_TABLES = ("ticket_search",)
+
+
+def is_unmodelled_table(name: str) -> bool:
+    """``name`` is one of :data:`UNMODELLED_TABLES` or one of FTS5's shadow tables of it."""
+    return any(name == table or name.startswith(f"{table}_") for table in UNMODELLED_TABLES)
+
+
+def include_object(dialect: str):
+    """Alembic's ``include_object`` for comparing models and database on ``dialect``: skips
+    the unmodelled tables and the indexes a model creates on another database only
+    (``Index.ddl_if(dialect=...)``), which alembic would otherwise report as missing."""
+
+    def include(obj, name, type_, _reflected, _compare_to) -> bool:
+        if type_ == "table":
+            return not is_unmodelled_table(name)
+        condition = getattr(obj, "_ddl_if", None) if type_ == "index" else None
+        if condition is not None and condition.dialect is not None:
+            dialects = ((condition.dialect,) if isinstance(condition.dialect, str)
+                        else condition.dialect)
+            return dialect in dialects
+        return True
+
+    return include

@@ -62,6 +62,9 @@ def run_migrations_online():
     conf_args.setdefault("process_revision_directives", _skip_empty_autogenerate)
     conf_args.setdefault("render_item", render_item)
     with get_engine().connect() as connection:
+        from app.db import include_object
+
+        conf_args.setdefault("include_object", include_object(connection.dialect.name))
         _set_sqlite_foreign_keys(connection, False)
         context.configure(connection=connection, target_metadata=target_metadata, **conf_args)
         with context.begin_transaction():

@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from app.auth.models import Unit
 from app.core.clock import LOCAL_TZ
 from app.core.permissions import Permission
-from app.core.search import contains, like_pattern
+from app.core.search import key_contains, key_fragment, like_pattern, normalise_query
 from app.extensions import db
 from app.sla.enums import DemandType, ServiceMode, SlaStatus, Urgency
 from app.tickets.models import (
@@ -348,7 +348,7 @@ def _filter_conditions(filters: QueueFilters, now) -> list[sa.ColumnElement[bool
     if filters.unit_id is not None:
         conditions.append(_involves_unit(filters.unit_id))
     if filters.firm.strip():
-        conditions.append(Ticket.firm_id.in_(_firms_matching(filters.firm)))
+        conditions.append(_firms_matching(filters.firm))
     if filters.received_from is not None:
         conditions.append(Ticket.submitted_at >= local_day_start(filters.received_from))
     if filters.received_to is not None:
@@ -364,16 +364,30 @@ def _involves_unit(unit_id: int) -> sa.ColumnElement[bool]:
     return sa.or_(Ticket.lead_unit_id == unit_id, assisting)
 
 
-def _firms_matching(text: str) -> sa.Select:
-    """Ids of the firms whose name, English or former name, USCC or contact contains
-    ``text`` (the firm list's own search key, trigram-indexed on PostgreSQL)."""
+def _firms_matching(text: str) -> sa.ColumnElement[bool]:
+    """The ticket's firm is a registry firm whose name, English or former name, USCC or
+    contact contains ``text`` (the firm list's own search key, trigram-indexed on PostgreSQL),
+    or — a walk-in requester's ticket, without a registry firm — the firm name typed
+    contains it, matched like the firm registry's names (Simplified, lower-case)."""
     from app.firms.models import Firm
-    from app.firms.search import is_short_han, normalise_query
 
-    key = normalise_query(text)
-    if is_short_han(key):
-        return sa.select(Firm.id).where(Firm.search_key.like(f"% {key} %"))
-    return sa.select(Firm.id).where(Firm.search_key.like(like_pattern(key), escape="\\"))
+    registry = sa.select(Firm.id).where(key_contains(Firm.search_key, text))
+    # The key (indexed) contains every text of the ticket; the typed name's own key decides.
+    typed = sa.select(Ticket.id).where(
+        Ticket.firm_id.is_(None), _key_matches(text),
+        Ticket.requester_firm_key.like(like_pattern(normalise_query(text)), escape="\\"),
+    ).correlate(None)
+    return sa.or_(_among(Ticket.firm_id, registry), _among(Ticket.id, typed))
+
+
+def _among(column, ids: sa.Select) -> sa.ColumnElement[bool]:
+    """``column IN (ids)``, written so that an OR of two stays indexable: on PostgreSQL
+    ``= ANY(ARRAY(…))``, an array computed once, so the OR is a BitmapOr of two index scans
+    (two IN subqueries would be hashed and the whole queue walked when few tickets match);
+    SQLite reads an OR of IN lists through both indexes itself."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.func.array(ids.scalar_subquery()))
+    return column.in_(ids)
 
 
 def local_day_start(day: date) -> datetime:
@@ -434,11 +448,34 @@ LIST_COLUMNS = (Ticket.id, Ticket.reference, Ticket.title, Ticket.status, Ticket
 
 
 def _search(text: str) -> sa.ColumnElement[bool]:
-    """Reference, title or description containing ``text``; a whole reference is looked up
-    through its unique index instead."""
+    """The ticket's search key (reference, title, description, walk-in requester's firm and
+    contact; :mod:`app.tickets.search`) contains ``text``; a whole reference is looked up
+    through its unique index instead.
+
+    PostgreSQL matches the key with ``LIKE`` through its trigram index. SQLite asks the FTS5
+    trigram table ``ticket_search`` for the same substring as a phrase (consecutive trigrams,
+    case-sensitive like the key: exactly "contains"), which needs three characters — one or two
+    Chinese characters have them as `` 电子 ``; a shorter fragment (``ab``) reads the keys.
+    """
     if REFERENCE.fullmatch(text.upper()):
         return Ticket.reference == text.upper()
-    return contains(text, Ticket.reference, Ticket.title, Ticket.description)
+    return _key_matches(text)
+
+
+def _key_matches(text: str) -> sa.ColumnElement[bool]:
+    """The ticket's search key contains ``text``, through the database's index (see
+    :func:`_search`)."""
+    fragment = key_fragment(text)
+    if len(fragment) >= 3 and db.session.get_bind().dialect.name == "sqlite":
+        phrase = '"' + fragment.replace('"', '""') + '"'
+        return Ticket.id.in_(sa.select(_TICKET_SEARCH.c.rowid)
+                             .where(_TICKET_SEARCH.c.ticket_search.match(phrase)))
+    return key_contains(Ticket.search_key, text)
+
+
+#: SQLite's full-text index of the search key (see :func:`_search`).
+_TICKET_SEARCH = sa.table("ticket_search", sa.column("rowid", sa.Integer),
+                          sa.column("ticket_search", sa.Text))
 
 
 REFERENCE = re.compile(r"[A-Z]{1,4}\d{4}-\d{6}")

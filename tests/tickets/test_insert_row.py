@@ -25,7 +25,10 @@ def _new_ticket(reference: str, **values) -> Ticket:
 
 def _row(ticket_id: int) -> dict:
     row = db.session.execute(sa.select(T).where(T.c.id == ticket_id)).mappings().one()
-    return {key: value for key, value in row.items() if key not in OWN}
+    values = {key: value for key, value in row.items() if key not in OWN}
+    # The search key starts with the reference; the rest must be the same.
+    values["search_key"] = row["search_key"].replace(row["reference"].lower(), "…", 1)
+    return values
 
 
 def test_insert_row_stores_what_a_flush_stores(make, cast, frozen_clock):

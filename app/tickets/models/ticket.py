@@ -6,11 +6,11 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.core.clock import now_utc
 from app.core.permissions import Permission
-from app.db import TimestampMixin, UTCDateTime, enum_type
+from app.db import ROW_INSERTING, TimestampMixin, UTCDateTime, enum_type
 from app.extensions import db
 from app.tickets.models.enums import (
     FINISHED_STATES,
@@ -22,6 +22,7 @@ from app.tickets.models.enums import (
     TicketStatus,
     Urgency,
 )
+from app.tickets.search import SOURCES, search_keys
 
 #: ``KS2026-000123``: the city prefix, the year of creation, a six-digit yearly sequence.
 REFERENCE_PREFIX = "KS"
@@ -108,11 +109,12 @@ class Ticket(TimestampMixin, db.Model):
                  "demand_type", "urgency", "category_id", "firm_id", "submitted_at"),
         sa.Index("ix_tickets_status_queue_order", "status", sa.text("(due_at IS NULL)"),
                  "due_at", sa.text("id DESC"), "lead_unit_id", "sla_status"),
-        # Queue search (reference, title, description contain the text): trigram indexes on
-        # PostgreSQL, so a search of three or more characters does not read every ticket.
-        *(sa.Index(f"ix_tickets_{column}_trgm", column, postgresql_using="gin",
-                   postgresql_ops={column: "gin_trgm_ops"})
-          for column in ("reference", "title", "description")),
+        # Queue search (app.tickets.search): a trigram index on the key on PostgreSQL, so any
+        # search of one or two Chinese characters or of three characters reads no other
+        # ticket. SQLite has no such index: it searches the FTS5 table ``ticket_search``
+        # (kept by triggers; no model: see the migration that added the key).
+        sa.Index("ix_tickets_search_key_trgm", "search_key", postgresql_using="gin",
+                 postgresql_ops={"search_key": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -140,6 +142,11 @@ class Ticket(TimestampMixin, db.Model):
     category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ticket_categories.id"))
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     description: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    #: Derived from the texts on every flush (:func:`_refresh_search_keys`); never set them.
+    search_key: Mapped[str] = mapped_column(sa.Text, nullable=False, default="",
+                                            server_default="")
+    #: The typed firm name as the queue's firm filter matches it (Simplified, lower-case).
+    requester_firm_key: Mapped[str | None] = mapped_column(sa.Text)
 
     status: Mapped[TicketStatus] = mapped_column(
         enum_type(TicketStatus, "ticket_status"), nullable=False, default=TicketStatus.SUBMITTED)
@@ -279,3 +286,30 @@ class TicketNotDeletable(RuntimeError):
 @sa.event.listens_for(Ticket, "before_delete")
 def _refuse_delete(_mapper, _connection, target):
     raise TicketNotDeletable(f"tickets are never deleted ({target!r})")
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _refresh_search_keys(session: Session, _context, _instances) -> None:
+    """Rebuild the search keys of every new ticket and of every ticket whose searchable texts
+    changed: a session event, so no path that creates or edits a ticket can forget it (a ticket
+    written without a flush, by :func:`app.db.insert_row`, gets them from the hook below)."""
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, Ticket) and (obj in session.new or _texts_changed(obj)):
+            _set_search_keys(session, obj)
+
+
+def _set_search_keys(_session: Session, obj) -> None:
+    if not isinstance(obj, Ticket):
+        return
+    keys = search_keys(*(getattr(obj, name) for name in SOURCES))
+    for name, key in keys.items():
+        if getattr(obj, name) != key:
+            setattr(obj, name, key)
+
+
+ROW_INSERTING.append(_set_search_keys)
+
+
+def _texts_changed(ticket: Ticket) -> bool:
+    attrs = sa.inspect(ticket).attrs
+    return any(attrs[name].history.has_changes() for name in SOURCES)

@@ -1,0 +1,218 @@
+"""The queue search (issue 4): the ticket's search key — reference, title, description and the
+walk-in requester's firm and contact name, Simplified and lower-case, with every Chinese
+character and pair as a word — is kept on every write and matched through an index on both
+databases with the same results."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from app.core.clock import now_utc
+from app.extensions import db
+from app.portal import services as portal
+from app.tickets import queries
+from app.tickets.models import Ticket
+from app.tickets.search import rebuild_search_keys, search_keys
+from app.tickets.services import Requester
+from tests.helpers import post_form
+
+
+@pytest.fixture
+def tickets(make, cast, frozen_clock):
+    """Three tickets with distinct texts; the third is a walk-in's, typed in Traditional."""
+    made = {
+        "power": make.ticket(cast.dispatcher, title="用电增容申请",
+                             description="厂区变压器容量不足，ACME Line 2 扩产受限。"),
+        "loan": make.ticket(cast.dispatcher, title="贷款审批拖延",
+                            description="企业申请技改贷款三个月未获批复。"),
+        "walkin": make.ticket(cast.dispatcher, title="臺灣同胞投資企業諮詢",
+                              description="詢問稅收優惠政策<b>如何</b>申報，100% 退稅？",
+                              requester=Requester(name="陳建國", mobile="13812345678",
+                                                  firm_name="崑山華碩電腦有限公司")),
+    }
+    db.session.commit()
+    return made
+
+
+def _found(user, text: str, made: dict, **filters) -> set[str]:
+    statement = queries.queue(user, "all", now_utc(),
+                              queries.QueueFilters(q=text, **filters))
+    ids = set(db.session.scalars(statement))
+    return {name for name, ticket in made.items() if ticket.id in ids}
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("电", {"power", "walkin"}),  # one character (電 in the walk-in's firm name)
+    ("贷", {"loan"}),
+    ("企", {"loan", "walkin"}),
+    ("增容", {"power"}),  # two characters
+    ("容申", {"power"}),  # a pair across words of the title
+    ("审批拖延", {"loan"}),  # longer than two
+    ("台湾", {"walkin"}),  # Simplified finds Traditional text
+    ("貸款", {"loan"}),  # Traditional finds Simplified text
+    ("臺灣同胞", {"walkin"}),
+    ("acme line", {"power"}),  # ASCII words, any case
+    ("ACME", {"power"}),
+    ("line 2", {"power"}),
+    ("华硕电脑", {"walkin"}),  # the walk-in's typed firm name
+    ("陈建国", {"walkin"}),  # and contact name
+    ("<b>如何</b>", {"walkin"}),  # markup is plain text
+    ("<script>", set()),
+    ("100%", {"walkin"}),  # wildcards are literal
+    ("%", {"walkin"}),
+    ("_", set()),
+    ('"', set()),  # a quote cannot break the full-text query
+    ("电贷", set()),  # not adjacent anywhere
+    ("龙", set()),
+])
+def test_search_matches_what_was_typed(cast, tickets, text, expected):
+    assert _found(cast.supervisor, text, tickets) == expected
+
+
+def test_reference_is_found_whole_in_any_case_and_in_part(cast, tickets):
+    reference = tickets["loan"].reference
+    assert _found(cast.supervisor, reference.lower(), tickets) == {"loan"}
+    assert _found(cast.supervisor, reference[-6:], tickets) == {"loan"}
+    assert _found(cast.supervisor, reference[:-6], tickets) == set(tickets)
+
+
+def test_full_text_index_and_key_scan_agree(cast, tickets, monkeypatch):
+    """SQLite answers through its FTS5 table; PostgreSQL and short ASCII fragments read the key
+    with LIKE. Every query above gives the same tickets both ways."""
+    texts = ["电", "企", "增容", "台湾", "貸款", "acme line", "<b>如何</b>", "100%", "%", '"',
+             "容申", tickets["loan"].reference[-6:], "ab", "2"]
+    indexed = {text: _found(cast.supervisor, text, tickets) for text in texts}
+    monkeypatch.setattr(queries, "_key_matches",
+                        lambda text: queries.key_contains(Ticket.search_key, text))
+    assert {text: _found(cast.supervisor, text, tickets) for text in texts} == indexed
+
+
+def test_search_never_widens_what_a_user_may_see(cast, tickets):
+    assert _found(cast.handler, "企", tickets) == set()
+
+
+def test_key_holds_every_searchable_text_simplified():
+    keys = search_keys("KS2026-000123", "臺灣投資", "ACME 擴產", "崑山華碩", "陳建國")
+    for part in ("ks2026-000123", "台湾投资", "acme 扩产", "昆山华硕", "陈建国",
+                 " 台 ", " 湾投 ", " 陈建 "):
+        assert part in keys["search_key"]
+    assert keys["requester_firm_key"] == "昆山华硕"
+    assert search_keys("KS2026-000124", "t", "d")["requester_firm_key"] is None
+
+
+def test_staff_intake_stores_the_key(cast, login_as):
+    client = login_as(cast.dispatcher)
+    response = post_form(client, "/tickets/new", {
+        "channel": "phone", "service_mode": "standard", "demand_type": "help",
+        "urgency": "normal", "category": "0", "title": "用工招聘困難",
+        "description": "急需焊工。", "requester_name": "王先生", "requester_mobile": "13812345678",
+        "requester_firm_name": "昆山某某廠"})
+    assert response.status_code == 302
+    ticket = db.session.scalar(sa.select(Ticket).order_by(Ticket.id.desc()))
+    assert "用工招聘困难" in ticket.search_key and " 焊 " in ticket.search_key
+    assert "王先生" in ticket.search_key and ticket.requester_firm_key == "昆山某某厂"
+
+
+@pytest.mark.parametrize("as_firm_user", [False, True])
+def test_portal_requests_store_the_key(cast, make, as_firm_user):
+    actor = make.user("firm_user") if as_firm_user else None
+    ticket = portal.submit_request(
+        portal.RequestData(firm_name="昆山示例有限公司", uscc="91320583314159268J",
+                           contact_name="林經理", mobile="13812345678", email=None,
+                           demand_type="help", category_id=None, title="招工難",
+                           description="希望协调组织专场招聘会。"),
+        actor=actor, ip="127.0.0.1", tracking_link=lambda _ticket: "")
+    db.session.commit()
+    assert ticket.search_key.startswith(ticket.reference.lower() + " 招工难 希望协调")
+    assert "林经理" in ticket.search_key
+    assert _found(cast.supervisor, "招工", {"it": ticket}) == {"it"}
+
+
+def test_changed_title_or_description_changes_the_key_and_the_index(cast, tickets):
+    ticket = tickets["loan"]
+    ticket.title, ticket.description = "融資對接", "银行授信。"
+    db.session.commit()
+    assert ticket.search_key.startswith(f"{ticket.reference.lower()} 融资对接 银行授信。")
+    assert _found(cast.supervisor, "融资", tickets) == {"loan"}
+    assert _found(cast.supervisor, "授", tickets) == {"loan"}
+    assert _found(cast.supervisor, "贷", tickets) == set()
+
+
+def test_an_edit_of_other_columns_leaves_the_key_alone(cast, tickets):
+    ticket = tickets["loan"]
+    key = ticket.search_key
+    ticket.search_key = "stale"  # only the texts trigger a rebuild
+    ticket.is_complex = True
+    db.session.commit()
+    assert ticket.search_key == "stale"
+    ticket.title = ticket.title
+    ticket.search_key = "stale"
+    db.session.commit()
+    assert ticket.search_key == "stale"
+    ticket.title += "。"
+    db.session.commit()
+    assert ticket.search_key != "stale" and ticket.search_key.startswith(key.split(" |")[0][:20])
+
+
+def test_rebuild_fills_keys_of_rows_written_without_them(cast, tickets):
+    """What the migration and the bench seed do for tickets inserted in SQL."""
+    ids = [ticket.id for ticket in tickets.values()]
+    db.session.execute(sa.update(Ticket).where(Ticket.id.in_(ids))
+                       .values(search_key="", requester_firm_key=None)
+                       .execution_options(synchronize_session=False))
+    assert _found(cast.supervisor, "台湾", tickets) == set()
+    assert rebuild_search_keys(db.session.connection(), batch=2, progress=lambda _: None) >= 3
+    db.session.expire_all()
+    assert _found(cast.supervisor, "台湾", tickets) == {"walkin"}
+    assert _found(cast.supervisor, "增容", tickets) == {"power"}
+    assert tickets["walkin"].requester_firm_key == "昆山华硕电脑有限公司"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("华硕", {"walkin"}),  # the typed firm name, in the other script
+    ("崑山華碩電腦", {"walkin"}),
+    ("陈建国", set()),  # the contact is not a firm
+    ("台湾", set()),  # nor is the title
+    ("增容", set()),
+])
+def test_firm_filter_matches_a_walk_in_requesters_typed_firm(cast, tickets, text, expected):
+    assert _found(cast.supervisor, "", tickets, firm=text) == expected
+
+
+def test_firm_filter_still_matches_registry_firms_and_not_their_typed_names(cast, make,
+                                                                            tickets):
+    firm = make.firm(name="昆山甲乙精密机械有限公司")
+    registered = make.ticket(cast.dispatcher, firm=firm, title="招工",
+                             requester=Requester(firm_name="另一家公司"))
+    db.session.commit()
+    made = {**tickets, "registered": registered}
+    assert _found(cast.supervisor, "", made, firm="甲乙") == {"registered"}
+    assert _found(cast.supervisor, "", made, firm="另一家") == set()
+
+
+def test_a_typed_firm_name_that_grows_when_lower_cased_is_stored(cast, make):
+    """'İ'.lower() is two characters: the derived columns have no length limit."""
+    ticket = make.ticket(cast.dispatcher, requester=Requester(
+        name="王先生", mobile="13812345678", firm_name="İ" * 200))
+    db.session.commit()
+    assert len(ticket.requester_firm_key) == 400
+
+
+def test_a_ticket_inserted_without_a_flush_gets_its_keys(cast, frozen_clock):
+    """The public submission writes its ticket with app.db.insert_row, not a flush."""
+    from app.db import insert_row
+    from app.tickets.models import Channel, DemandType, ServiceMode, TicketStatus, Urgency
+
+    ticket = Ticket(channel=Channel.WEB, service_mode=ServiceMode.STANDARD,
+                    demand_type=DemandType.HELP, urgency=Urgency.NORMAL, title="融資難",
+                    description="希望对接银行。", status=TicketStatus.SUBMITTED,
+                    submitted_at=now_utc(), intake_due_at=now_utc(), reference="KS2099-000031",
+                    requester_name="张三", requester_mobile="13812345678",
+                    requester_firm_name="臺灣某公司")
+    insert_row(db.session, ticket)
+    stored = db.session.execute(sa.select(Ticket.search_key, Ticket.requester_firm_key)
+                                .where(Ticket.id == ticket.id)).one()
+    assert stored == (search_keys("KS2099-000031", "融資難", "希望对接银行。", "臺灣某公司",
+                                  "张三")["search_key"], "台湾某公司")
+    assert _found(cast.supervisor, "融资", {"it": ticket}) == {"it"}
