@@ -5,6 +5,7 @@ bench/reports_seed.py (PostgreSQL), as a unit handler and as the supervisor.
     python bench/reports_seed.py --scale 0.5
     python bench/tickets_filters_explain.py --vary   # spread urgency, mode, demand type; 1 min
     python bench/tickets_filters_explain.py          # about 20 s
+    python bench/tickets_filters_explain.py --search # searches common and rare (SEARCHES)
 
 The seed gives every ticket the same urgency, service mode and demand type; ``--vary`` rewrites
 them from the id (5 % urgent, 0.5 % critical, 10 % lifecycle, 20 % handle-now, 2 % complaints).
@@ -54,6 +55,21 @@ def cases(db, sa, queries) -> dict:
     }
 
 
+#: (label, search text) on the seed's texts: every ticket's description is 企业反映的问题, its
+#: title 诉求 <id>; only the long ticket's title holds 长时间线. Traditional spellings too.
+SEARCHES = [
+    ("1 char, every ticket (企)", "企"), ("1 char, one ticket (长)", "长"),
+    ("2 chars, every ticket (企业)", "企业"), ("2 chars, one ticket (长时)", "长时"),
+    ("2 chars Traditional, every ticket (企業)", "企業"),
+    ("2 chars Traditional, one ticket (長時)", "長時"),
+    ("4 chars, every ticket (企业反映)", "企业反映"),
+    ("4 chars, one ticket (长时间线)", "长时间线"),
+    ("title digits, 11 % (诉求 12)", "诉求 12"),
+    ("title digits, 111 tickets (诉求 9999)", "诉求 9999"),
+    ("reference, part (B0009999)", "B0009999"), ("no ticket (龙)", "龙"),
+]
+
+
 def execution_ms(db, sa, statement) -> float:
     sql = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
     plan = db.session.execute(sa.text(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")).scalars().all()
@@ -63,6 +79,7 @@ def execution_ms(db, sa, statement) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--vary", action="store_true", help="spread the enum columns first")
+    parser.add_argument("--search", action="store_true", help="searches instead of filters")
     args = parser.parse_args()
     import sqlalchemy as sa
 
@@ -83,8 +100,9 @@ def main() -> None:
         users = {name: db.session.scalar(sa.select(User).where(User.username == username))
                  for name, username in (("handler", "bench_h1_1"),
                                         ("supervisor", "bench_supervisor"))}
+        searches = {f"search {label}": queries.QueueFilters(q=text) for label, text in SEARCHES}
         for who, user in users.items():
-            for name, filters in cases(db, sa, queries).items():
+            for name, filters in (searches if args.search else cases(db, sa, queries)).items():
                 for queue in ("all", "in_progress"):
                     statement = queries.queue(user, queue, now_utc(), filters)
                     count = sa.select(sa.func.count()).select_from(

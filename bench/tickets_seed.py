@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from app.tickets.search import search_keys
 from bench.reports_seed import HANDLERS_PER_UNIT, PASSWORD, SUPERVISOR, UNITS
 
 DISPATCHER = "bench_dispatcher"
@@ -91,7 +92,7 @@ def ticket_row(i: int, n: int, unit0: int, handler0: int) -> dict:
         "rating_level": (1 + (r // 10) % 2 if r % 10 == 0 else 3 + (r // 10) % 3)
         if status == "closed" else None,
         "version": 1, "created_at": created, "updated_at": created,
-    }
+    } | search_keys(f"B{i:09d}", f"诉求 {i}", "企业反映的问题", None, f"联系人{i}")
 
 
 def event_rows(ticket: dict) -> list[dict]:
@@ -199,6 +200,8 @@ def seed_long_ticket(ids: dict) -> None:
                    due_at=datetime(2026, 12, 22, 9, 0, tzinfo=UTC), replied_at=None,
                    reply_approved_at=None, closed_at=None, closure_kind=None,
                    rating_level=None, reply_text=None, title="长时间线测评工单")
+        row.update(search_keys(LONG_REFERENCE, row["title"], row["description"], None,
+                               row["requester_name"]))
         ticket_id = connection.execute(tickets.insert().returning(tickets.c.id), row).scalar()
         connection.execute(TicketEvent.__table__.insert(), [
             {"ticket_id": ticket_id, "at": created + timedelta(hours=3 * k),
