@@ -106,20 +106,23 @@ def handling_working_days(dialect: str, calendar, few: bool = False):
     """(expression, joins) of the handling time in working days of a replied ticket: from the
     dispatch date to the reply date counted like deadlines (次日起), minus suspended days.
 
-    On PostgreSQL the working-day index is an array indexed by day number (no join, so no
-    nested loop over a hundred thousand tickets); elsewhere a join to the index CTE — or, for
-    a few tickets (``few``), a join to the calendar's own rows and a count of the working days
-    up to that date on its primary key: SQLite computes the CTE's window over the whole
-    calendar even for a ticket with no reply, which made it most of the cost of every write.
-    Both joins drop the same rows (a date missing from the calendar), so the rows are equal.
+    For a few tickets (``few``: the refresh before every commit), on both databases, a join to
+    the calendar's own rows and a count of the working days up to that date on its primary
+    key: SQLite computes the CTE's window over the whole calendar even for a ticket with no
+    reply, which made it most of the cost of every write, and PostgreSQL's arrays make a
+    statement of some 180 KB that the driver and the server parsed again for every
+    submission. For many tickets, on PostgreSQL the working-day index is an array indexed by
+    day number (no join, so no nested loop over a hundred thousand tickets); elsewhere a join
+    to the index CTE. The joins drop the same rows (a date missing from the calendar), so the
+    rows are equal.
     """
+    if few:
+        return _handling_by_lookup()
     if dialect == "postgresql":
         arrays = workday_arrays(calendar)
         start = arrays.wi(Ticket.dispatched_at) + 1 - arrays.is_workday(Ticket.dispatched_at)
         paused = _paused_working_days(lambda at: (arrays.wi(at), []))
         return sa.func.greatest(arrays.wi(Ticket.replied_at) - start - paused, 0), []
-    if few:
-        return _handling_by_lookup()
     dispatched, replied = workday_index("wi_dispatched"), workday_index("wi_replied")
 
     def wi(at):
@@ -142,7 +145,7 @@ def _workdays_up_to(day) -> sa.ScalarSelect:
 
 
 def _handling_by_lookup():
-    """:func:`handling_working_days` for a few tickets on SQLite (see there)."""
+    """:func:`handling_working_days` for a few tickets (see there)."""
     dispatched = sa.orm.aliased(WorkCalendarDay, name="day_dispatched")
     replied = sa.orm.aliased(WorkCalendarDay, name="day_replied")
 
@@ -279,21 +282,19 @@ _CHOSEN = sa.bindparam("fact_ticket_ids", expanding=True)
 #: What the refresh statements return of each old and new row: its share of the sums.
 _SHARE = (ReportFact.unit_id, ReportFact.fact, ReportFact.day, ReportFact.v, ReportFact.a,
           ReportFact.b)
-_refresh_statements: dict[str, tuple] = {}
 
 
-def _statements_for(dialect: str, calendar) -> tuple:
-    """(delete, insert) of a refresh, built once per dialect and calendar: building the union
-    of every fact kind cost more CPU than running it."""
-    cached = _refresh_statements.get(dialect)
-    if cached is None or cached[0] is not calendar:
-        chosen = lambda column: column.in_(_CHOSEN)  # noqa: E731
-        delete = sa.delete(ReportFact).where(chosen(ReportFact.ticket_id)).returning(*_SHARE)
-        insert = (sa.insert(ReportFact)
-                  .from_select(COLUMNS, rows_select(chosen, dialect, calendar, few=True))
-                  .returning(*_SHARE))
-        cached = _refresh_statements[dialect] = (calendar, delete, insert)
-    return cached[1], cached[2]
+@functools.cache
+def _statements_for(dialect: str) -> tuple:
+    """(delete, insert) of a refresh, built once per dialect: building the union of every
+    fact kind cost more CPU than running it. A refresh is of a few tickets, so it counts
+    working days on the calendar's rows and does not depend on the cached calendar."""
+    chosen = lambda column: column.in_(_CHOSEN)  # noqa: E731
+    delete = sa.delete(ReportFact).where(chosen(ReportFact.ticket_id)).returning(*_SHARE)
+    insert = (sa.insert(ReportFact)
+              .from_select(COLUMNS, rows_select(chosen, dialect, None, few=True))
+              .returning(*_SHARE))
+    return delete, insert
 
 
 def _sums(rows) -> dict[tuple, tuple[int, int, int]]:
@@ -313,14 +314,11 @@ def refresh(session: Session, ticket_ids: Iterable[int], new: Iterable[int] = ()
     to ``report_unit_days`` — three statements, none of them re-reading the sums. Tickets in
     ``new`` (inserted since their facts were last written) have no rows to delete: a batch of
     only those skips the delete."""
-    from app.sla.services import load_calendar
-
     ids = sorted({int(i) for i in ticket_ids if i is not None})
     if not ids:
         return
     dialect = session.get_bind().dialect.name
-    calendar = load_calendar() if dialect == "postgresql" else None
-    delete, insert = _statements_for(dialect, calendar)
+    delete, insert = _statements_for(dialect)
     connection = session.connection()
     new = set(new)
     for start in range(0, len(ids), BATCH):
