@@ -25,7 +25,9 @@ class CachedSelect(Select):
 
     A field opts in by carrying ``choice_key``: a hashable value that changes whenever its
     choices do (the field's name for a fixed list, the ``(value, label)`` pairs themselves
-    for a list read from the database). Each option is kept rendered both plain and selected;
+    for a list read from the database); a field whose choices are fixed where the form class
+    is defined can instead get its key from the widget, ``CachedSelect("comment.visibility")``.
+    Each option is kept rendered both plain and selected;
     a page only picks one of the two per option, so a select of fifty options costs a loop
     instead of fifty translations and escapes. The markup is the plain widget's, byte for byte.
     """
@@ -34,8 +36,12 @@ class CachedSelect(Select):
     _rendered: dict = {}
     MAX_ENTRIES = 512
 
+    def __init__(self, choice_key=None):
+        super().__init__()
+        self.choice_key = choice_key
+
     def __call__(self, field, **kwargs):
-        key = getattr(field, "choice_key", None)
+        key = getattr(field, "choice_key", None) or self.choice_key
         if key is None or self.multiple or field.has_groups():
             return super().__call__(field, **kwargs)
         kwargs.setdefault("id", field.id)
@@ -64,3 +70,15 @@ class CachedSelect(Select):
                 self._rendered.clear()
             self._rendered[cache_key] = rendered
         return rendered
+
+
+def field_state(field) -> tuple:
+    """Everything a field's markup depends on besides its form class and the language: its
+    choices (their ``choice_key`` when they have one, else the options as shown), input,
+    value and errors. The key under which rendered fields are kept."""
+    choices = getattr(field, "choice_key", None) or getattr(field.widget, "choice_key", None)
+    if choices is None and getattr(field, "choices", None) is not None:
+        choices = tuple((choice.value, str(choice.label))
+                        for choice in field._choices_from_input(field.choices) or ())
+    return (field.name, choices, tuple(field.raw_data or ()), repr(field.data),
+            tuple(str(error) for error in field.errors))

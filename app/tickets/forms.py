@@ -20,7 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from app.core.forms import CachedSelect, options
+from app.core.forms import CachedSelect, field_state, options
 from app.core.validators import MainlandMobile
 from app.sla.enums import (
     DEMAND_TYPE_LABELS,
@@ -119,9 +119,7 @@ class TicketFilterForm(FlaskForm):
     def shown_state(self) -> tuple:
         """Everything the rendered form depends on besides the language: the choice lists
         and each field's input, value and errors (the key of its cached markup)."""
-        return tuple((field.name, getattr(field, "choice_key", None),
-                      tuple(field.raw_data or ()), repr(field.data),
-                      tuple(str(error) for error in field.errors)) for field in self)
+        return tuple(field_state(field) for field in self)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -183,7 +181,8 @@ class ActionForm(FlaskForm):
                        validators=[Optional()])
     outcome = SelectField(_l("Outcome"), choices=options([
         ("level", _l("Reached: rating recorded")),
-        ("unreachable", _l("Unreachable after three attempts"))]), validators=[Optional()])
+        ("unreachable", _l("Unreachable after three attempts"))]), validators=[Optional()],
+        widget=CachedSelect(("ticket", "ActionForm.outcome")))
     note = TextAreaField(_l("Note"), validators=[Optional()])
 
 
@@ -212,14 +211,16 @@ class CommentForm(FlaskForm):
 
     body = TextAreaField(_l("Comment"))
     visibility = SelectField(_l("Visible to"), choices=options([("internal", _l("Staff only")),
-                                                                ("public", _l("The firm too"))]))
+                                                                ("public", _l("The firm too"))]),
+                             widget=CachedSelect(("ticket", "CommentForm.visibility")))
 
 
 class AttachmentForm(FlaskForm):
     """A file staff attach to the ticket; the file itself is read from ``request.files``."""
 
     visibility = SelectField(_l("Visible to"), choices=options([("internal", _l("Staff only")),
-                                                                ("public", _l("The firm too"))]))
+                                                                ("public", _l("The firm too"))]),
+                             widget=CachedSelect(("ticket", "AttachmentForm.visibility")))
 
 
 #: Channels a member of staff records a demand from (the web form and portal are the firm's).

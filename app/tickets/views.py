@@ -11,7 +11,7 @@ from flask_login import current_user
 from app.auth.models import Unit
 from app.core.clock import now_utc
 from app.core.errors import DomainError
-from app.core.forms import options
+from app.core.forms import field_state, options
 from app.core.pagination import page_number
 from app.core.permissions import Permission, require, require_permission
 from app.core.rendering import fragment, translated
@@ -147,10 +147,23 @@ def _render(ticket: Ticket, form: ActionForm | None = None, open_action: str | N
     records = queries.ticket_records(ticket, current_user, staff, request.args.get("before"))
     return render_template(
         "tickets/detail.html", ticket=ticket, form=form, comment_form=CommentForm(),
-        actions=actions, dialog_fields=DIALOG_FIELDS, records=records,
+        actions=actions, dialog_fields=DIALOG_FIELDS, dialog_field=_dialog_field(), records=records,
         open_action=open_action, sla_rows=queries.deadline_rows(ticket, now_utc()),
         attachment_form=AttachmentForm(),
     ), status
+
+
+def _dialog_field():
+    """``dialog_field(field)``: the forms macro's markup of one field of the page's dialogs,
+    kept per language, form and field state (:func:`app.core.forms.field_state`): the page
+    shows the same empty fields to everyone, and WTForms renders each one slowly."""
+    macro = current_app.jinja_env.get_template("_macros/forms.html").module.render_field
+
+    def render(field):
+        key = ("tickets.dialog", type(field._form).__name__, field_state(field))
+        return fragment(key, lambda: macro(field))
+
+    return render
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -104,3 +104,15 @@ def test_cached_select_without_a_key_is_the_plain_widget(app):
     with app.test_request_context("/"):
         form = Form_(data={"choice": "b"})
         assert form.choice() == Select()(form.choice)
+
+
+@pytest.mark.parametrize("data", ["internal", "public", "other"])
+def test_a_select_keyed_by_its_widget_renders_like_the_plain_one(app, data):
+    from app.tickets.forms import CommentForm
+
+    for locale in LOCALES:
+        with app.test_request_context("/"), force_locale(locale):
+            form = CommentForm(meta={"csrf": False})
+            form.visibility.data = data
+            for _ in range(2):
+                assert form.visibility() == Select()(form.visibility)

@@ -169,3 +169,25 @@ def test_unit_lead_approves_a_submitted_reply_through_the_pages(ticket_in, cast,
                                "version": ticket.version})
     assert response.status_code == 302
     assert ticket.status == S.REPLIED and ticket.reply_text == "已协调人社局专场招聘"
+
+
+def test_kept_dialog_fields_never_show_another_request_s_input(ticket_in, cast, login_as):
+    """The dialogs' fields are kept rendered per field state: a refused action shows its own
+    input and error, and the next page the empty fields again, in the page's language."""
+    ticket = ticket_in(S.IN_PROGRESS)
+    client = login_as(cast.handler)
+    page = f"/tickets/{ticket.reference}"
+    empty = client.get(page).get_data(as_text=True)
+    assert 'name="days" type="number" value=""' in empty
+    refused = client.post(f"{page}/act/request_extension", data={
+        "csrf_token": csrf_token(client, page), "version": ticket.version, "days": "99",
+        "reason": "需要更多时间"})
+    assert refused.status_code == 400
+    shown = refused.get_data(as_text=True)
+    assert 'value="99"' in shown and "需要更多时间" in shown and "is-invalid" in shown
+    again = client.get(page).get_data(as_text=True)
+    assert 'value="99"' not in again and "需要更多时间" not in again
+    assert 'name="days" type="number" value=""' in again
+    english = client.get(page, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    chinese = client.get(page, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "Working days" in english and "Working days" not in chinese
