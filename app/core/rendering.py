@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from babel import Locale
 from babel.dates import format_date, format_time, get_datetime_format
-from flask import url_for
+from flask import request, url_for
 from flask_babel import format_datetime, get_locale, get_timezone
 from markupsafe import Markup
 
@@ -107,9 +107,10 @@ MAX_FRAGMENTS = 1024
 
 
 def fragment(key: tuple, render) -> Markup:
-    """The markup ``render()`` gives, kept per language and ``key``: ``key`` must hold
-    everything the fragment shows besides translated text (input, choices, errors...)."""
-    full_key = (str(get_locale()), key)
+    """The markup ``render()`` gives, kept per language, application root and ``key``:
+    ``key`` must hold everything the fragment shows besides translated text and links
+    (input, choices, errors...)."""
+    full_key = (str(get_locale()), request.script_root, key)
     html = _fragments.get(full_key)
     if html is None:
         html = Markup(render())  # noqa: S704 - the output of an autoescaped template
