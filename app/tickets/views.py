@@ -137,14 +137,15 @@ def _render(ticket: Ticket, form: ActionForm | None = None, open_action: str | N
             status=200):
     """The ticket page in a constant number of statements: the ticket, its SLA settings,
     one statement for everything it lists, and the unit list only if a dialog needs it."""
-    staff = current_user.can(Permission.TICKET_COMMENT)
-    actions = services.allowed_actions(ticket, current_user)
+    user = current_user._get_current_object()  # the checks below read it often: no proxy
+    staff = user.can(Permission.TICKET_COMMENT)
+    actions = services.allowed_actions(ticket, user)
     dialogs = [action.form for action in actions]
     if form is None:
         form = _action_form(ticket, dialogs)
     else:
         _unit_choices(form, dialogs)
-    records = queries.ticket_records(ticket, current_user, staff, request.args.get("before"))
+    records = queries.ticket_records(ticket, user, staff, request.args.get("before"))
     return render_template(
         "tickets/detail.html", ticket=ticket, form=form, comment_form=CommentForm(),
         actions=actions, dialog_fields=DIALOG_FIELDS, dialog_field=_dialog_field(), records=records,
