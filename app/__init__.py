@@ -9,6 +9,7 @@ import secrets
 
 from flask import Flask
 
+from app.core.forms import Request
 from config import CONFIGS
 
 
@@ -22,6 +23,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     config = CONFIGS[config_name]
     config.validate()
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = Request
     app.config.from_object(config)
     app.config.update(overrides or {})
     if not app.config.get("SECRET_KEY"):

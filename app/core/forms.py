@@ -1,12 +1,39 @@
 """Form pieces shared by every domain."""
 
+from functools import lru_cache
+
+import flask
+from babel import support
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import SubmitField
 from wtforms.fields.choices import Choice, SelectChoice
+from wtforms.i18n import messages_path
 from wtforms.widgets import Select, html_params
+
+
+#: WTForms ships Simplified Chinese as ``zh`` and Traditional as ``zh_TW``; looked up as
+#: ``zh_Hant``, gettext would fall back to ``zh`` and show Traditional readers Simplified text.
+WTFORMS_LOCALES = {"zh_Hant": "zh_TW", "zh_Hans_CN": "zh"}
+
+
+@lru_cache(maxsize=16)
+def wtforms_catalogue(locale: str) -> support.Translations:
+    """WTForms' own messages ("This field is required.") in ``locale``, read once per worker."""
+    return support.Translations.load(messages_path(), [WTFORMS_LOCALES.get(locale, locale)],
+                                     domain="wtforms")
+
+
+class Request(flask.Request):
+    """The application's request: Flask-WTF reads WTForms' catalogue from disk again for every
+    request that builds a form (about 0.9 ms, a tenth of a ticket page) unless the request
+    already holds one as ``wtforms_translations``; this one hands it the worker's copy."""
+
+    @property
+    def wtforms_translations(self) -> support.Translations:
+        return wtforms_catalogue(str(get_locale()))
 
 
 class ConfirmForm(FlaskForm):

@@ -40,8 +40,6 @@ def select_locale() -> str:
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = current_app.config["LANGUAGES"]
-    if not has_request_context():  # command line: the default language
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
     preference = getattr(current_user, "preferred_language", None)
     if preference in supported:
         return preference
