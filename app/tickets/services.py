@@ -147,6 +147,8 @@ def create_ticket(actor: User | None, *, channel: Channel, service_mode: Service
     """Record a new demand in ``submitted`` with its intake deadline (DOMAIN §3.1 *create*)."""
     if actor is not None and not actor.can(P.TICKET_CREATE):
         raise PermissionDenied(_("You may not create tickets."))
+    if firm is None and actor is not None and actor.role == Role.FIRM_USER:
+        firm = actor.firm  # a firm account speaks for its registry firm
     requester = requester or Requester()
     _check_contact(firm, requester)
     if not (title or "").strip() or not (description or "").strip():
@@ -164,8 +166,6 @@ def create_ticket(actor: User | None, *, channel: Channel, service_mode: Service
         requester_uscc=_blank_to_none(requester.uscc),
         created_by=actor, status=S.SUBMITTED, submitted_at=now,
     )
-    if actor is not None and actor.role == Role.FIRM_USER and firm is None:
-        ticket.firm_id = getattr(actor, "firm_id", None)
     ticket.intake_due_at = deadlines.for_ticket(ticket).due(SlaStep.INTAKE, now)
     _refresh_due(ticket, now)
     # Last before the insert: the counter's row lock is then held only for the inserts and

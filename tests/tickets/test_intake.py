@@ -62,3 +62,17 @@ def test_unknown_firm_is_reported_next_to_the_field(cast, login_as):
 def test_firm_users_and_admins_cannot_use_staff_intake(cast, login_as):
     assert login_as(cast.firm_user).get("/tickets/new").status_code == 403
     assert login_as(cast.admin).get("/tickets/new").status_code == 403
+
+
+def test_a_firm_accounts_ticket_belongs_to_its_firm_when_no_firm_is_named(make):
+    """create_ticket for a firm user without an explicit firm: the account's own firm, stored."""
+    from app.tickets import services
+    from app.tickets.models import DemandType, ServiceMode, Urgency
+
+    firm_user = make.user(role="firm_user")
+    ticket = services.create_ticket(
+        firm_user, channel=Channel.PORTAL, service_mode=ServiceMode.STANDARD,
+        demand_type=DemandType.CONSULT, urgency=Urgency.NORMAL, title="用地咨询",
+        description="想了解厂房用地手续。")
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).firm_id == firm_user.firm_id is not None
