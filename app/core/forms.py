@@ -13,7 +13,6 @@ from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.i18n import messages_path
 from wtforms.widgets import Select, html_params
 
-
 #: WTForms ships Simplified Chinese as ``zh`` and Traditional as ``zh_TW``; looked up as
 #: ``zh_Hant``, gettext would fall back to ``zh`` and show Traditional readers Simplified text.
 WTFORMS_LOCALES = {"zh_Hant": "zh_TW", "zh_Hans_CN": "zh"}

@@ -14,7 +14,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defaultload, joinedload
 
 from app.auth.models import Unit
 from app.core.clock import LOCAL_TZ
@@ -70,9 +70,12 @@ def get_visible(user, ticket_id: int) -> Ticket | None:
 
 def get_visible_by_reference(user, reference: str) -> Ticket | None:
     """One ticket by its human reference, under the same rule, with its assisting units in
-    the same statement."""
+    the same statement; the firm's tags, which the ticket page does not show, are not read."""
+    from app.firms.models import Firm
+
     statement = (visible_tickets(user).where(Ticket.reference == reference)
-                 .options(joinedload(Ticket.assisting_units)))
+                 .options(joinedload(Ticket.assisting_units),
+                          defaultload(Ticket.firm).lazyload(Firm.tags)))
     return db.session.execute(statement).unique().scalar_one_or_none()
 
 
