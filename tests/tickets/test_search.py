@@ -88,6 +88,20 @@ def test_full_text_index_and_key_scan_agree(cast, tickets, monkeypatch):
     assert {text: _found(cast.supervisor, text, tickets) for text in texts} == indexed
 
 
+def test_a_phrase_in_many_tickets_is_matched_on_the_key_with_the_same_result(cast, tickets,
+                                                                             monkeypatch):
+    """On SQLite, a phrase in more than DENSE_MATCHES tickets is tested on each ticket's key as
+    the queue walks its order instead of being looked up in the full-text index."""
+    texts = ["电", "企", "增容", "台湾", "貸款", "<b>如何</b>", "100%"]
+    looked_up = {text: _found(cast.supervisor, text, tickets) for text in texts}
+    monkeypatch.setattr(queries, "DENSE_MATCHES", 1)
+    assert {text: _found(cast.supervisor, text, tickets) for text in texts} == looked_up
+    dense, rare = str(queries._key_matches("企")), str(queries._key_matches("增容"))
+    assert "ticket_search" not in dense  # two tickets have 企: more than 1
+    if db.session.get_bind().dialect.name == "sqlite":
+        assert "ticket_search" in rare
+
+
 def test_search_never_widens_what_a_user_may_see(cast, tickets):
     assert _found(cast.handler, "企", tickets) == set()
 
