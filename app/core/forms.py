@@ -13,6 +13,8 @@ from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.i18n import messages_path
 from wtforms.widgets import Select, html_params
 
+from app.core.rendering import kept
+
 #: WTForms ships Simplified Chinese as ``zh`` and Traditional as ``zh_TW``; looked up as
 #: ``zh_Hant``, gettext would fall back to ``zh`` and show Traditional readers Simplified text.
 WTFORMS_LOCALES = {"zh_Hant": "zh_TW", "zh_Hans_CN": "zh"}
@@ -83,19 +85,14 @@ class CachedSelect(Select):
         return Markup("".join(html))  # noqa: S704 - params and options escaped by WTForms
 
     def _options(self, field, key) -> list[tuple]:
-        cache_key = (str(get_locale()), key)
-        rendered = self._rendered.get(cache_key)
-        if rendered is None:
-            rendered = [(choice.value,
-                         self.render_option(Choice(choice.value, choice.label, False,
-                                                   choice.render_kw)),
-                         self.render_option(Choice(choice.value, choice.label, True,
-                                                   choice.render_kw)))
-                        for choice in field._choices_from_input(field.choices) or []]
-            if len(self._rendered) >= self.MAX_ENTRIES:
-                self._rendered.clear()
-            self._rendered[cache_key] = rendered
-        return rendered
+        return kept(self._rendered, (str(get_locale()), key),
+                    lambda: self._render_options(field), self.MAX_ENTRIES)
+
+    def _render_options(self, field) -> list[tuple]:
+        return [(choice.value,
+                 self.render_option(Choice(choice.value, choice.label, False, choice.render_kw)),
+                 self.render_option(Choice(choice.value, choice.label, True, choice.render_kw)))
+                for choice in field._choices_from_input(field.choices) or []]
 
 
 def field_state(field) -> tuple:

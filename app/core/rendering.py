@@ -100,8 +100,7 @@ def url_maker(endpoint: str, name: str, **values):
     return lambda value: prefix + quote(str(value), safe=_PATH_SAFE) + suffix
 
 
-#: (language, key) → rendered fragment; a busy page has a handful of keys, so the bound only
-#: stops unusual input (every search a new key) from growing it without end.
+#: (language, application root, key) → rendered fragment (bounded: :func:`kept`).
 _fragments: dict[tuple, Markup] = {}
 MAX_FRAGMENTS = 1024
 
@@ -111,10 +110,18 @@ def fragment(key: tuple, render) -> Markup:
     ``key`` must hold everything the fragment shows besides translated text and links
     (input, choices, errors...)."""
     full_key = (str(get_locale()), request.script_root, key)
-    html = _fragments.get(full_key)
-    if html is None:
-        html = Markup(render())  # noqa: S704 - the output of an autoescaped template
-        if len(_fragments) >= MAX_FRAGMENTS:
-            _fragments.clear()
-        _fragments[full_key] = html
-    return html
+    # the output of an autoescaped template
+    return kept(_fragments, full_key, lambda: Markup(render()), MAX_FRAGMENTS)  # noqa: S704
+
+
+def kept(store: dict, key, make, limit: int):
+    """``store[key]``, made by ``make()`` the first time. The store starts over when it holds
+    ``limit`` entries: a busy page uses a handful of keys, so the bound only stops unusual
+    input (every search a new key) from growing it without end."""
+    value = store.get(key)
+    if value is None:
+        value = make()
+        if len(store) >= limit:
+            store.clear()
+        store[key] = value
+    return value

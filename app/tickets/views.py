@@ -60,9 +60,16 @@ def _filters_html(form: TicketFilterForm, queue: str):
 def _tab_urls() -> dict[str, str]:
     """Each queue tab's link: the same search, filters and order in another queue (from its
     first page)."""
-    kept = request.args.to_dict()
-    kept.pop("page", None)
+    kept = _args_without_page()
     return {name: url_for("tickets.index", **{**kept, "queue": name}) for name in QUEUES}
+
+
+def _args_without_page() -> dict[str, str]:
+    """The queue page's query arguments but the page number: a changed filter, order or
+    queue starts again from the first page."""
+    args = request.args.to_dict()
+    args.pop("page", None)
+    return args
 
 
 def _accepted(form: TicketFilterForm, name: str):
@@ -87,8 +94,7 @@ def _queue_filters(form: TicketFilterForm) -> queries.QueueFilters:
 
 def _active_filters(form: TicketFilterForm) -> list[dict]:
     """The filters in force, each with the link that removes it (keeping the others)."""
-    args = request.args.to_dict()
-    args.pop("page", None)
+    args = _args_without_page()
     active = []
     for name in form.FILTERS:
         if _accepted(form, name) is None:

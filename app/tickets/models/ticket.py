@@ -293,8 +293,10 @@ def _refresh_search_keys(session: Session, _context, _instances) -> None:
     """Rebuild the search keys of every new ticket and of every ticket whose searchable texts
     changed: a session event, so no path that creates or edits a ticket can forget it (a ticket
     written without a flush, by :func:`app.db.insert_row`, gets them from the hook below)."""
-    for obj in (*session.new, *session.dirty):
-        if isinstance(obj, Ticket) and (obj in session.new or _texts_changed(obj)):
+    for obj in session.new:
+        _set_search_keys(session, obj)
+    for obj in session.dirty:
+        if isinstance(obj, Ticket) and _texts_changed(obj):
             _set_search_keys(session, obj)
 
 
