@@ -7,7 +7,10 @@ timestamp mixin, and a helper for enum columns stored with a named CHECK constra
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -89,8 +92,75 @@ def enum_type(enum_cls: type[StrEnum], name: str) -> sa.Enum:
     )
 
 
+class SQLiteConnection(sqlite3.Connection):
+    """A pysqlite connection whose ``BEGIN IMMEDIATE`` waits its turn on a file lock.
+
+    SQLite lets one writer in at a time; a writer that finds the lock taken sleeps in its busy
+    handler 1, 2, 5, 10 … ms before it looks again, so under many concurrent writes (the public
+    form) the workers spent half their time asleep while the lock was free. Writers that start
+    immediate first take an exclusive ``flock`` on a file beside the database, which wakes the
+    next one the moment the previous one commits; SQLite's own locking still guards everything
+    else (other programs, deferred writers), so this only shortens the waits.
+    """
+
+    _writer_fd: int | None = None
+    _holding = False
+
+    def take_writer_turn(self, path: str) -> None:
+        """Wait for the writer file lock of the database at ``path`` (before BEGIN IMMEDIATE)."""
+        if _writer_turn.holder:  # a second connection of this thread would wait on itself
+            return
+        if self._writer_fd is None:
+            self._writer_fd = os.open(path + "-writer", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._writer_fd, fcntl.LOCK_EX)
+        self._holding = _writer_turn.holder = True
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.release_writer_turn()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.release_writer_turn()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.release_writer_turn()
+            if self._writer_fd is not None:
+                os.close(self._writer_fd)
+                self._writer_fd = None
+
+    def release_writer_turn(self) -> None:
+        """Let the next writer in (the transaction ended, or never began)."""
+        if self._holding:
+            self._holding = _writer_turn.holder = False
+            fcntl.flock(self._writer_fd, fcntl.LOCK_UN)
+
+
+class _WriterTurn(threading.local):
+    """Whether this thread holds a writer file lock (through any of its connections)."""
+
+    holder = False
+
+
+_writer_turn = _WriterTurn()
+
+
+@event.listens_for(Engine, "do_connect")
+def _sqlite_connection_class(dialect, _record, _cargs, cparams):
+    """SQLite connections are :class:`SQLiteConnection` (the writers' file lock)."""
+    if dialect.name == "sqlite":
+        cparams.setdefault("factory", SQLiteConnection)
+
+
 @event.listens_for(Engine, "connect")
-def _sqlite_on_connect(dbapi_connection, _record):
+def _sqlite_on_connect(dbapi_connection, record):
     """Make SQLite behave: foreign keys on, real transactions (so savepoints work), WAL files."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
@@ -98,8 +168,10 @@ def _sqlite_on_connect(dbapi_connection, _record):
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
-    if cursor.execute("PRAGMA database_list").fetchone()[2]:
+    path = cursor.execute("PRAGMA database_list").fetchone()[2]
+    if path:
         cursor.execute("PRAGMA journal_mode=WAL")
+        record.info["sqlite_path"] = path
     cursor.close()
 
 
@@ -109,11 +181,25 @@ def _sqlite_on_begin(conn):
 
     A connection given the execution option ``sqlite_begin_immediate`` takes the write lock at
     BEGIN: a deferred transaction that reads and then writes cannot wait for a busy writer
-    (SQLite refuses at once to avoid a deadlock), so busy public writes start immediate.
+    (SQLite refuses at once to avoid a deadlock), so busy public writes start immediate, in
+    turn behind the writers' file lock (:class:`SQLiteConnection`) when the database is a file.
     """
-    if conn.dialect.name == "sqlite":
-        immediate = conn.get_execution_options().get("sqlite_begin_immediate")
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if conn.dialect.name != "sqlite":
+        return
+    if not conn.get_execution_options().get("sqlite_begin_immediate"):
+        conn.exec_driver_sql("BEGIN")
+        return
+    pooled = conn.connection
+    path = pooled.info.get("sqlite_path")  # none for an in-memory database
+    writer = pooled.dbapi_connection if path else None
+    if isinstance(writer, SQLiteConnection):
+        writer.take_writer_turn(path)
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        if isinstance(writer, SQLiteConnection):
+            writer.release_writer_turn()
+        raise
 
 
 #: Called with ``(session, obj)`` before :func:`insert_row` writes a new object, so what a

@@ -95,15 +95,23 @@ class TokenHolder:
 # -- transactions ------------------------------------------------------------------------------
 
 
-def begin_write() -> None:
+def begin_write(session=None) -> None:
     """Start the request's transaction as a writer (SQLite: ``BEGIN IMMEDIATE``).
 
-    Many anonymous submissions at once would otherwise fail with "database is locked" on
-    SQLite; on PostgreSQL this changes nothing.
+    Many submissions at once would otherwise fail with "database is locked" on SQLite: a
+    transaction that has read cannot wait for a busy writer. So what was read before (the
+    signed-in user, a refresh of the form's category cache) is ended first — it only read —
+    and the writer's turn starts fresh. Call it before the request changes anything. On
+    PostgreSQL this changes nothing.
     """
-    session = db.session()
-    if not session.in_transaction() and session.get_bind().dialect.name == "sqlite":
-        session.connection(execution_options={"sqlite_begin_immediate": True})
+    session = session if session is not None else db.session()
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("begin_write() after changes: they would be committed early")
+        session.commit()
+    session.connection(execution_options={"sqlite_begin_immediate": True})
 
 
 # -- the request form --------------------------------------------------------------------------

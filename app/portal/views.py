@@ -157,12 +157,12 @@ def new_request():
         return redirect(url_for("portal.my_new_request"))
     if request.method != "POST":
         return request_form_page()
-    services.begin_write()
     form = RequestForm()
     form.offer_categories(cache.category_choices())  # the service checks the chosen one
     if form.is_submitted() and _honeypot_tripped(form):
         return request_form_page(form, 400)
     if form.validate_on_submit():
+        services.begin_write()  # after the checks that need no database: a shorter turn
         try:
             ticket = services.submit_request(_request_data(form), actor=None,
                                              ip=request.remote_addr, tracking_link=_tracking_url)
@@ -401,6 +401,7 @@ def my_new_request():
         form.is_taiwan.data = firm.is_taiwan_invested
     form.firm_name.data, form.uscc.data = firm.name, firm.uscc
     if form.validate_on_submit():
+        services.begin_write()
         try:
             ticket = services.submit_request(_request_data(form), actor=current_user,
                                              ip=request.remote_addr, tracking_link=_tracking_url)
