@@ -5,8 +5,8 @@
         --database postgresql+psycopg://postgres@127.0.0.1:5432/ruyi_portal_bench
 
 Builds a fresh database (migrations, then ``flask demo seed``), starts gunicorn with the
-production settings of ``gunicorn.conf.py`` (two workers unless told otherwise) and the per-IP
-limits raised, then:
+production settings of ``gunicorn.conf.py`` (two workers unless told otherwise, no worker
+recycling unless ``GUNICORN_MAX_REQUESTS`` is set) and the per-IP limits raised, then:
 
 1. the form page: ``wrk`` (2 threads, as many connections as clients, no cookies: every
    request is a first visit with a new session) for ``--page-seconds``; with ``--bare`` also a
@@ -58,6 +58,9 @@ def _env(database: str) -> dict:
         "RATELIMIT_ALLOW_PER_WORKER": "true",
         "TICKET_UPLOAD_DIR": os.path.join(ROOT, "instance", "bench-uploads"),
     })
+    # No worker recycling unless asked for: a worker replaced mid-run would take the CPU time
+    # it used with it (the meter reads the processes alive at the end of a phase).
+    env.setdefault("GUNICORN_MAX_REQUESTS", "0")
     return env
 
 

@@ -108,9 +108,14 @@ def wrk(port: int, path: str, cookie: str) -> str | None:
 
 
 def start_server(port: int) -> subprocess.Popen:
-    """gunicorn with two workers on the bench app (rate limits off, quiet logs)."""
+    """gunicorn with two workers on the bench app (rate limits off, quiet logs).
+
+    gunicorn reads the production ``gunicorn.conf.py`` from the working directory; its
+    worker recycling is turned off (``GUNICORN_MAX_REQUESTS=0``: gunicorn never restarts a
+    worker for its request count): the CPU time per request is read from the processes
+    found at the start, and a worker replaced mid-run would take its CPU time with it."""
     env = {**os.environ, "RUYI_ENV": "development", "RATELIMIT_ENABLED": "false",
-           "LOG_LEVEL": "WARNING"}
+           "LOG_LEVEL": "WARNING", "GUNICORN_MAX_REQUESTS": "0"}
     return subprocess.Popen(  # noqa: S603 - our own gunicorn
         [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-w", "2",
          "--no-control-socket", "--timeout", "600", "-b", f"127.0.0.1:{port}",
