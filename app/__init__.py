@@ -116,12 +116,11 @@ def register_request_hooks(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     """Values and filters every template may use."""
     from flask_babel import get_locale
-    from flask_login import current_user
 
     from app.auth.models import UNIT_KIND_LABELS
     from app.core.clock import now_utc
     from app.core.i18n import LANGUAGE_NAMES, html_lang
-    from app.core.navigation import nav_for
+    from app.core.layout import navbar
     from app.core.permissions import ROLE_LABELS, Permission
     from app.core.rendering import datetimeformat, translated, url_maker
     from app.core.validators import mask_mobile
@@ -130,7 +129,6 @@ def register_template_helpers(app: Flask) -> None:
     def inject_globals():
         locale = str(get_locale())
         return {
-            "nav_items": nav_for(current_user),
             "language_names": LANGUAGE_NAMES,
             "current_locale": locale,
             "page_lang": html_lang(locale),
@@ -143,6 +141,7 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["datetimeformat"] = datetimeformat  # Flask-Babel's, made cheap
     app.jinja_env.globals["url_maker"] = url_maker
+    app.jinja_env.globals["navbar"] = navbar
     app.jinja_env.filters["mask_mobile"] = mask_mobile
     app.jinja_env.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False)
 

@@ -36,3 +36,10 @@ def nav_for(user) -> list[NavItem]:
     if not getattr(user, "is_authenticated", False):
         return []
     return [item for item in _ITEMS if user.can(item.permission)]
+
+
+def active_entry(endpoint: str | None) -> str | None:
+    """The menu entry shown as the current page: ``endpoint`` if it has one, else ``None``."""
+    if endpoint == "main.home" or any(item.endpoint == endpoint for item in _ITEMS):
+        return endpoint
+    return None

@@ -41,8 +41,12 @@ def notify_all(users, subject: str, text: str, link: str | None = None, **tags) 
 
 def unread_count(user) -> int:
     """One COUNT on the (recipient, read_at) index, for the navigation badge."""
-    return db.session.scalar(sa.select(sa.func.count(Notification.id)).where(
-        Notification.recipient_id == user.id, Notification.read_at.is_(None))) or 0
+    return db.session.scalar(_UNREAD_COUNT, {"recipient_id": user.id}) or 0
+
+
+#: Built once (with its cache key): every signed-in page runs it for the badge.
+_UNREAD_COUNT = sa.select(sa.func.count(Notification.id)).where(
+    Notification.recipient_id == sa.bindparam("recipient_id"), Notification.read_at.is_(None))
 
 
 def for_user(user):
