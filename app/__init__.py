@@ -122,7 +122,7 @@ def register_template_helpers(app: Flask) -> None:
     from app.core.i18n import LANGUAGE_NAMES, html_lang
     from app.core.layout import navbar
     from app.core.permissions import ROLE_LABELS, Permission
-    from app.core.rendering import datetimeformat, translated, url_maker
+    from app.core.rendering import datetimeformat, short_datetimes, translated, url_maker
     from app.core.validators import mask_mobile
 
     @app.context_processor
@@ -141,6 +141,7 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["datetimeformat"] = datetimeformat  # Flask-Babel's, made cheap
     app.jinja_env.globals["url_maker"] = url_maker
+    app.jinja_env.globals["short_datetimes"] = short_datetimes
     app.jinja_env.globals["navbar"] = navbar
     app.jinja_env.filters["mask_mobile"] = mask_mobile
     app.jinja_env.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False)

@@ -53,13 +53,24 @@ def datetimeformat(value, format=None) -> str:
     """Flask-Babel's ``datetimeformat`` filter, with the ``'short'`` format made cheap."""
     if format != "short" or not isinstance(value, datetime):
         return format_datetime(value, format)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)  # as Flask-Babel reads a naive time: UTC
-    local = value.astimezone(get_timezone())
-    locale = str(get_locale())
-    return (_short_pattern(locale)
-            .replace("{0}", _short_time(locale, local.hour, local.minute, local.second == 0))
-            .replace("{1}", _short_date(locale, local.year, local.month, local.day)))
+    return short_datetimes()(value)
+
+
+def short_datetimes():
+    """``datetimeformat(value, 'short')`` as a function of a datetime ``value``, with the
+    request's language and time zone read once: for a list's rows."""
+    zone, locale = get_timezone(), str(get_locale())
+    pattern = _short_pattern(locale)
+
+    def short(value: datetime) -> str:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)  # as Flask-Babel reads a naive time: UTC
+        local = value.astimezone(zone)
+        return (pattern
+                .replace("{0}", _short_time(locale, local.hour, local.minute, local.second == 0))
+                .replace("{1}", _short_date(locale, local.year, local.month, local.day)))
+
+    return short
 
 
 @lru_cache(maxsize=16)
@@ -91,8 +102,10 @@ _PATH_SAFE = "!$&'()*+,/:;=@"
 
 def url_maker(endpoint: str, name: str, **values):
     """A function of one value giving ``url_for(endpoint, **values, name=value)`` for a
-    string path argument ``name``: the URL is built once per page instead of once per row."""
-    built = url_for(endpoint, **values, **{name: _SLOT})
+    string path argument ``name``, or a query argument whose values need no quoting (a page
+    number): the URL is built once per page instead of once per row. If ``values`` holds
+    ``name`` already, the argument keeps its place among the query arguments."""
+    built = url_for(endpoint, **{**values, name: _SLOT})
     slot = quote(_SLOT, safe=_PATH_SAFE)
     prefix, found, suffix = built.partition(slot)
     if not found:  # pragma: no cover - only a non-string converter would re-encode the slot

@@ -318,7 +318,7 @@ def queue(user, name: str, now, filters: QueueFilters | None = None) -> sa.Selec
     clause: whatever they say, a user never gets a ticket :func:`visibility_clause` hides.
     """
     filters = filters or QueueFilters()
-    statement = sa.select(Ticket.id).where(visibility_clause(user))
+    statement = _TICKET_IDS.where(visibility_clause(user))
     statement = {
         "intake": lambda s: s.where(Ticket.status == TicketStatus.SUBMITTED),
         "to_acknowledge": lambda s: s.where(Ticket.status == TicketStatus.DISPATCHED),
@@ -328,6 +328,10 @@ def queue(user, name: str, now, filters: QueueFilters | None = None) -> sa.Selec
         "overdue": lambda s: s.where(Ticket.due_at < now),
     }.get(name, lambda s: s)(statement)
     return statement.where(*_filter_conditions(filters, now)).order_by(*QUEUE_ORDER)
+
+
+#: ``SELECT tickets.id``, built once: each queue only adds its conditions to a copy.
+_TICKET_IDS = sa.select(Ticket.id)
 
 
 def _filter_conditions(filters: QueueFilters, now) -> list[sa.ColumnElement[bool]]:
@@ -424,8 +428,8 @@ class QueuePage(Pagination):
     def _query_items(self) -> list[sa.Row]:
         ids = (self._query_args["select"].limit(self.per_page).offset(self._query_offset)
                .subquery())
-        rows = (sa.select(*LIST_COLUMNS, Unit.name.label("lead_unit_name"))
-                .join(ids, Ticket.id == ids.c.id).outerjoin(Unit, Unit.id == Ticket.lead_unit_id)
+        rows = (_LIST_ROWS.join(ids, Ticket.id == ids.c.id)
+                .outerjoin(Unit, Unit.id == Ticket.lead_unit_id)
                 .order_by(*self._query_args["order"]))
         return list(db.session.execute(rows))
 
@@ -448,6 +452,10 @@ def queue_page(statement: sa.Select, page: int, per_page: int,
 #: template can never add a query per row.
 LIST_COLUMNS = (Ticket.id, Ticket.reference, Ticket.title, Ticket.status, Ticket.due_at,
                 Ticket.sla_status, Ticket.lead_unit_id, Ticket.version)
+
+
+#: The columns of a queue row with the lead unit's name, selected once (:class:`QueuePage`).
+_LIST_ROWS = sa.select(*LIST_COLUMNS, Unit.name.label("lead_unit_name"))
 
 
 def _search(text: str) -> sa.ColumnElement[bool]:
@@ -567,24 +575,36 @@ def filter_options(user) -> dict[str, list[tuple[str, str]]]:
     """The queue filter's choices in ONE statement: ``categories``, the active ones, and
     ``units``, those the user may see tickets of (every active unit if they see all, else
     their own)."""
+    if user.can(Permission.TICKET_VIEW_ALL):
+        statement, params = _FILTER_OPTIONS["all units"], {}
+    elif user.can(Permission.TICKET_VIEW_UNIT) and user.unit_id is not None:
+        statement, params = _FILTER_OPTIONS["own unit"], {"unit_id": user.unit_id}
+    else:
+        statement, params = _FILTER_OPTIONS["no unit"], {}
+    options = {"categories": [], "units": []}
+    for row in db.session.execute(statement, params):
+        options[row.kind].append((str(row.id), row.name))
+    return options
+
+
+def _filter_options_statement(units_shown: sa.ColumnElement[bool]) -> sa.Select:
     categories = (sa.select(sa.literal("categories").label("kind"), Category.id, Category.name,
                             Category.sort_order.label("rank"))
                   .where(Category.is_active.is_(True)))
-    units = sa.select(sa.literal("units").label("kind"), Unit.id, Unit.name,
-                      sa.literal(0).label("rank"))
-    if user.can(Permission.TICKET_VIEW_ALL):
-        units = units.where(Unit.is_active.is_(True))
-    elif user.can(Permission.TICKET_VIEW_UNIT) and user.unit_id is not None:
-        units = units.where(Unit.id == user.unit_id)
-    else:
-        units = units.where(sa.false())
+    units = (sa.select(sa.literal("units").label("kind"), Unit.id, Unit.name,
+                       sa.literal(0).label("rank"))
+             .where(units_shown))
     union = sa.union_all(categories, units).subquery()
-    rows = db.session.execute(sa.select(union).order_by(union.c.kind, union.c.rank,
-                                                        union.c.name)).all()
-    options = {"categories": [], "units": []}
-    for row in rows:
-        options[row.kind].append((str(row.id), row.name))
-    return options
+    return sa.select(union).order_by(union.c.kind, union.c.rank, union.c.name)
+
+
+#: :func:`filter_options`' statements, built once (with their cache keys): building them
+#: cost more than running them.
+_FILTER_OPTIONS = {
+    "all units": _filter_options_statement(Unit.is_active.is_(True)),
+    "own unit": _filter_options_statement(Unit.id == sa.bindparam("unit_id")),
+    "no unit": _filter_options_statement(sa.false()),
+}
 
 
 def find_firm(text: str):

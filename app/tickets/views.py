@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.auth.models import Unit
@@ -44,10 +45,18 @@ def index():
     order = queries.queue_order(_accepted(form, "sort"))
     statement = queries.queue(current_user, queue, now_utc(), _queue_filters(form))
     page = queries.queue_page(statement, page_number(), current_app.config["PAGE_SIZE"], order)
+    args = _args_without_page()
     return render_template("tickets/index.html", page=page, form=form, queue=queue,
-                           queues=translated(QUEUES), tab_urls=_tab_urls(),
+                           heading_html=_heading_html(queue, args),
                            filters_html=_filters_html(form, queue),
-                           active_filters=_active_filters(form))
+                           table_head_html=_table_head_html(args),
+                           column_labels=translated(COLUMNS),
+                           active_filters=_active_filters(form, args))
+
+
+#: The queue table's column titles; each row repeats them (``data-label``) for narrow screens.
+COLUMNS = {"reference": _l("Reference"), "title": _l("Title"), "status": _l("Status"),
+           "lead_unit": _l("Lead unit"), "due": _l("Due"), "sla": _l("SLA")}
 
 
 def _filters_html(form: TicketFilterForm, queue: str):
@@ -57,11 +66,26 @@ def _filters_html(form: TicketFilterForm, queue: str):
                     lambda: render_template("tickets/_filters.html", form=form, queue=queue))
 
 
-def _tab_urls() -> dict[str, str]:
-    """Each queue tab's link: the same search, filters and order in another queue (from its
-    first page)."""
-    kept = _args_without_page()
-    return {name: url_for("tickets.index", **{**kept, "queue": name}) for name in QUEUES}
+def _heading_html(queue: str, args: dict[str, str]):
+    """The title, the "record a demand" button and the queue tabs: each tab keeps the search,
+    filters and order of this page (from its first page)."""
+    user = current_user._get_current_object()
+    can_record = user.can(Permission.TICKET_INTAKE) or user.can(Permission.TICKET_HANDLE)
+    return fragment(("tickets.heading", queue, tuple(args.items()), can_record),
+                    lambda: render_template("tickets/_heading.html", queue=queue,
+                                            can_record=can_record, queues=translated(QUEUES),
+                                            tab_urls=_tab_urls(args)))
+
+
+def _table_head_html(args: dict[str, str]):
+    """The table head: its order links keep the page's search and filters."""
+    return fragment(("tickets.table_head", tuple(args.items())),
+                    lambda: render_template("tickets/_table_head.html", args=args))
+
+
+def _tab_urls(args: dict[str, str]) -> dict[str, str]:
+    """Each queue tab's link: the same search, filters and order in another queue."""
+    return {name: url_for("tickets.index", **{**args, "queue": name}) for name in QUEUES}
 
 
 def _args_without_page() -> dict[str, str]:
@@ -92,9 +116,8 @@ def _queue_filters(form: TicketFilterForm) -> queries.QueueFilters:
                                 received_to=_accepted(form, "received_to"))
 
 
-def _active_filters(form: TicketFilterForm) -> list[dict]:
+def _active_filters(form: TicketFilterForm, args: dict[str, str]) -> list[dict]:
     """The filters in force, each with the link that removes it (keeping the others)."""
-    args = _args_without_page()
     active = []
     for name in form.FILTERS:
         if _accepted(form, name) is None:

@@ -116,3 +116,12 @@ def test_a_select_keyed_by_its_widget_renders_like_the_plain_one(app, data):
             form.visibility.data = data
             for _ in range(2):
                 assert form.visibility() == Select()(form.visibility)
+
+
+def test_url_maker_keeps_a_query_arguments_place(app):
+    """The pagination links: the page number stays where the request had it."""
+    with app.test_request_context("/"):
+        for args in ({"page": None, "queue": "all", "q": "含 空格&="}, {"queue": "overdue"}):
+            make = url_maker("tickets.index", "page", **args)
+            for number in (1, 12):
+                assert make(number) == url_for("tickets.index", **dict(args, page=number))
