@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+from sqlalchemy.orm.util import identity_key
 
 from app.auth import services
 from app.auth.models import User
@@ -25,10 +27,22 @@ def load_user(identity: str) -> User | None:
     user_id, _sep, token = identity.partition(":")
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    user = _user(int(user_id))
     if user is None or not user.is_active or user.session_token != token:
         return None
     return user
+
+
+def _user(user_id: int) -> User | None:
+    """``db.session.get(User, user_id)`` through a statement built once: a request's session
+    starts empty, so every request reads its user, and building the primary-key lookup (and
+    its cache key) each time cost a quarter of it."""
+    session = db.session()
+    user = session.identity_map.get(identity_key(User, user_id))
+    return user if user is not None else session.scalar(_USER_BY_ID, {"user_id": user_id})
+
+
+_USER_BY_ID = sa.select(User).where(User.id == sa.bindparam("user_id"))
 
 
 @login_manager.unauthorized_handler
