@@ -69,14 +69,30 @@ def get_visible(user, ticket_id: int) -> Ticket | None:
 
 
 def get_visible_by_reference(user, reference: str) -> Ticket | None:
-    """One ticket by its human reference, under the same rule, with its assisting units in
-    the same statement; the firm's tags, which the ticket page does not show, are not read."""
+    """One ticket by its human reference, under the same rule applied by
+    :meth:`Ticket.can_view` (a test checks it agrees with :func:`visible_tickets`): the
+    statement is then the same for everyone, and built once (:func:`_by_reference`)."""
+    ticket = db.session.execute(_by_reference(), {"reference": reference}).unique() \
+        .scalar_one_or_none()
+    return ticket if ticket is not None and ticket.can_view(user) else None
+
+
+@lru_cache(maxsize=1)
+def _by_reference() -> sa.Select:
+    """A ticket by the parameter ``reference`` as its pages load it: its assisting units
+    joined (the visibility rule reads them), and what the pages never show not joined (it is
+    still read if some code asks for it): the firm's tags, area, industry and commissioner and
+    the assignee's unit. Building the statement with these options costs more than running
+    it."""
+    from app.auth.models import User
     from app.firms.models import Firm
 
-    statement = (visible_tickets(user).where(Ticket.reference == reference)
-                 .options(joinedload(Ticket.assisting_units),
-                          defaultload(Ticket.firm).lazyload(Firm.tags)))
-    return db.session.execute(statement).unique().scalar_one_or_none()
+    firm = defaultload(Ticket.firm)
+    return (sa.select(Ticket).where(Ticket.reference == sa.bindparam("reference"))
+            .options(joinedload(Ticket.assisting_units), firm.lazyload(Firm.tags),
+                     firm.lazyload(Firm.area), firm.lazyload(Firm.section),
+                     firm.lazyload(Firm.commissioner),
+                     defaultload(Ticket.assignee).lazyload(User.unit)))
 
 
 def timeline(ticket: Ticket, include_internal: bool) -> list[Comment | TicketEvent]:

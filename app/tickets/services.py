@@ -599,17 +599,25 @@ def _pending(ticket: Ticket) -> tuple[ExtensionStatus | None, bool]:
     memo = _PENDING_MEMO.get()
     if memo is not None and ticket.id in memo:
         return memo[ticket.id]
-    extension = (sa.select(ExtensionRequest.status)
-                 .where(ExtensionRequest.ticket_id == ticket.id,
-                        ExtensionRequest.status.in_(OPEN_EXTENSION_STATES))
-                 .limit(1).scalar_subquery())
-    reply = sa.exists().where(ReplyApproval.ticket_id == ticket.id,
-                              ReplyApproval.status == ReplyApprovalStatus.PENDING)
-    status, waiting = db.session.execute(sa.select(extension, reply)).one()
+    status, waiting = db.session.execute(_pending_statement(), {"ticket_id": ticket.id}).one()
     value = (ExtensionStatus(status) if status else None, bool(waiting))
     if memo is not None:
         memo[ticket.id] = value
     return value
+
+
+@functools.cache
+def _pending_statement() -> sa.Select:
+    """:func:`_pending`'s statement, with the parameter ``ticket_id``: built once, as building
+    it and its cache key cost more than running it (every ticket page asks)."""
+    ticket_id = sa.bindparam("ticket_id")
+    extension = (sa.select(ExtensionRequest.status)
+                 .where(ExtensionRequest.ticket_id == ticket_id,
+                        ExtensionRequest.status.in_(OPEN_EXTENSION_STATES))
+                 .limit(1).scalar_subquery())
+    reply = sa.exists().where(ReplyApproval.ticket_id == ticket_id,
+                              ReplyApproval.status == ReplyApprovalStatus.PENDING)
+    return sa.select(extension, reply)
 
 
 def _request_extension(step: Step) -> None:

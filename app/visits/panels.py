@@ -6,6 +6,8 @@ rules of who sees which visit stay here.
 
 from __future__ import annotations
 
+from functools import cache
+
 from app.core.permissions import Permission
 from app.extensions import db
 from app.projects import queries as project_queries
@@ -41,21 +43,43 @@ def ticket_links(ticket, user) -> dict:
     One statement for the project link and its project; the visit issue is looked for only on
     tickets of the ``visit`` channel, the only ones a visit hands over.
     """
-    from sqlalchemy.orm import joinedload, lazyload
-
-    from app.projects.models import Project, ProjectTicket
     from app.tickets.models import Channel
-    from app.visits.models import VisitIssue
 
+    params = {"ticket_id": ticket.id}
     issue = None
     if ticket.channel == Channel.VISIT:
-        issue = db.session.scalar(db.select(VisitIssue).options(
-            lazyload(VisitIssue.ticket), joinedload(VisitIssue.visit))
-            .where(VisitIssue.ticket_id == ticket.id))
-    found = db.session.execute(
-        db.select(ProjectTicket, Project).options(lazyload(ProjectTicket.ticket))
-        .join(Project, Project.id == ProjectTicket.project_id)
-        .where(ProjectTicket.ticket_id == ticket.id)).first()
+        issue = db.session.scalar(_issue_statement(), params)
+    found = db.session.execute(_project_link_statement(), params).first()
     link, project = found if found is not None else (None, None)
     return {"issue": issue if issue is not None and issue.visit.can_view(user) else None,
             "project_link": link if link is not None and project.can_view(user) else None}
+
+
+@cache
+def _issue_statement():
+    """:func:`ticket_links`' visit issue, with the parameter ``ticket_id``. Like the next one,
+    built once: building it and its cache key cost more than running it."""
+    from sqlalchemy.orm import joinedload, lazyload
+
+    from app.visits.models import VisitIssue
+
+    return (db.select(VisitIssue)
+            .options(lazyload(VisitIssue.ticket), joinedload(VisitIssue.visit))
+            .where(VisitIssue.ticket_id == db.bindparam("ticket_id")))
+
+
+@cache
+def _project_link_statement():
+    """:func:`ticket_links`' project link and project, with the parameter ``ticket_id``.
+    Only the stage is joined (its name is shown); the project's firm and commissioner and the
+    stage's owner unit, which the line does not show, are not."""
+    from sqlalchemy.orm import joinedload, lazyload
+
+    from app.projects.models import Project, ProjectStage, ProjectTicket
+
+    return (db.select(ProjectTicket, Project)
+            .options(lazyload(ProjectTicket.ticket),
+                     joinedload(ProjectTicket.stage).lazyload(ProjectStage.owner_unit),
+                     lazyload(Project.firm), lazyload(Project.commissioner))
+            .join(Project, Project.id == ProjectTicket.project_id)
+            .where(ProjectTicket.ticket_id == db.bindparam("ticket_id")))
