@@ -15,7 +15,7 @@ from app.core.errors import DomainError
 from app.core.forms import field_state, options
 from app.core.pagination import page_number
 from app.core.permissions import Permission, require, require_permission
-from app.core.rendering import fragment, translated
+from app.core.rendering import fragment, short_datetimes, translated
 from app.extensions import db
 from app.tickets import attachment_files, bp, queries, services
 from app.tickets.forms import (
@@ -179,7 +179,8 @@ def _render(ticket: Ticket, form: ActionForm | None = None, open_action: str | N
         "tickets/detail.html", ticket=ticket, form=form, comment_form=CommentForm(),
         actions=actions, dialog_fields=DIALOG_FIELDS, dialog_field=_dialog_field(), records=records,
         open_action=open_action, sla_rows=queries.deadline_rows(ticket, now_utc()),
-        attachment_form=AttachmentForm(),
+        attachment_form=AttachmentForm(), short_datetime=short_datetimes(), staff=staff,
+        sees_evaluator=user.can(Permission.RATING_SEE_EVALUATOR),
     ), status
 
 
