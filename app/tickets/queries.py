@@ -19,6 +19,7 @@ from sqlalchemy.orm import defaultload, joinedload
 from app.auth.models import Unit
 from app.core.clock import LOCAL_TZ
 from app.core.permissions import Permission
+from app.core.rendering import translated
 from app.core.search import key_contains, key_fragment, like_pattern, normalise_query
 from app.extensions import db
 from app.sla.enums import DemandType, ServiceMode, SlaStatus, Urgency
@@ -545,15 +546,20 @@ DEADLINES = (
     (_l("Reply review"), "reply_review_due_at", "reply_approved_at"),
     (_l("Follow-up"), "follow_up_due_at", "closed_at"),
 )
+#: The same labels by deadline column, for :func:`app.core.rendering.translated`.
+DEADLINE_LABELS = {due_column: label for label, due_column, _ in DEADLINES}
 
 
 def deadline_rows(ticket: Ticket, now) -> list[dict]:
-    """Each deadline with when its step happened and a simple met / missed / overdue mark."""
+    """Each deadline with when its step happened and a simple met / missed / overdue mark;
+    the labels translated once per language, not once per page."""
+    labels = translated(DEADLINE_LABELS)
     rows = []
-    for label, due_column, done_column in DEADLINES:
+    for _label, due_column, done_column in DEADLINES:
         due = getattr(ticket, due_column)
         if due is None:
             continue
+        label = labels[due_column]
         done = getattr(ticket, done_column) if done_column else None
         if done_column is None:  # a window closes; it is not a step to be met
             rows.append({"label": label, "due_at": due, "done_at": None, "days_left": None,
