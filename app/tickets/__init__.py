@@ -1,11 +1,12 @@
 """Tickets (工单): intake, dispatch, handling, reply, follow-up and SLA (DOMAIN §3)."""
 
 from flask import Blueprint
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from app.core.navigation import register_nav
 from app.core.permissions import Permission
-from app.core.rendering import translated
+from app.core.rendering import kept, translated
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
@@ -31,7 +32,8 @@ def _ticket_labels():
     )
     from app.tickets.workflow import EVENT_LABELS, PUBLIC_REASONS
 
-    # Translated once per language and process, not once per row (app/core/rendering.py).
+    # Translated once per language and process, not once per row (app/core/rendering.py);
+    # the set of them kept per language too, so a page looks its language up once, not 11 times.
     labels = {"status_labels": STATUS_LABELS, "event_labels": EVENT_LABELS,
               "channel_labels": CHANNEL_LABELS, "extension_labels": EXTENSION_STATUS_LABELS,
               "return_labels": RETURN_STATUS_LABELS,
@@ -39,8 +41,13 @@ def _ticket_labels():
               "supervision_labels": SUPERVISION_STATUS_LABELS, "sla_labels": SLA_STATUS_LABELS,
               "mode_labels": SERVICE_MODE_LABELS, "demand_labels": DEMAND_TYPE_LABELS,
               "urgency_labels": URGENCY_LABELS}
-    return {**{name: translated(mapping) for name, mapping in labels.items()},
-            "public_reasons": PUBLIC_REASONS, "sla_styles": SLA_STATUS_STYLES}
+    translated_labels = kept(_translated_labels, str(get_locale()), lambda: {
+        name: translated(mapping) for name, mapping in labels.items()}, 16)
+    return {**translated_labels, "public_reasons": PUBLIC_REASONS, "sla_styles": SLA_STATUS_STYLES}
+
+
+#: language → the context's translated label mappings (:func:`_ticket_labels`).
+_translated_labels: dict[str, dict] = {}
 
 
 from app.tickets import catalogue_admin, cli, models, views  # noqa: E402,F401

@@ -12,7 +12,7 @@ from flask_login import current_user
 from app.auth.models import Unit
 from app.core.clock import now_utc
 from app.core.errors import DomainError
-from app.core.forms import field_state, options
+from app.core.forms import field_state, hidden_field, options
 from app.core.pagination import page_number
 from app.core.permissions import Permission, require, require_permission
 from app.core.rendering import fragment, short_datetimes, translated
@@ -180,7 +180,7 @@ def _render(ticket: Ticket, form: ActionForm | None = None, open_action: str | N
         actions=actions, dialog_fields=DIALOG_FIELDS, dialog_field=_dialog_field(), records=records,
         open_action=open_action, sla_rows=queries.deadline_rows(ticket, now_utc()),
         attachment_form=AttachmentForm(), short_datetime=short_datetimes(), staff=staff,
-        sees_evaluator=user.can(Permission.RATING_SEE_EVALUATOR),
+        sees_evaluator=user.can(Permission.RATING_SEE_EVALUATOR), hidden_field=hidden_field,
     ), status
 
 

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from wtforms import Form, SelectField
 from wtforms.widgets import Select
 
-from app.core.forms import CachedSelect, options
+from app.core.forms import CachedSelect, hidden_field, options
 from app.core.rendering import datetimeformat, translated, url_maker
 from app.tickets.forms import FIXED_FILTER_CHOICES, TicketFilterForm
 from app.tickets.models.enums import STATUS_LABELS
@@ -125,3 +125,16 @@ def test_url_maker_keeps_a_query_arguments_place(app):
             make = url_maker("tickets.index", "page", **args)
             for number in (1, 12):
                 assert make(number) == url_for("tickets.index", **dict(args, page=number))
+
+
+@pytest.mark.parametrize("value", ["", "7", 'a"b<c>&\'d', "IjQ5Y2E.aGVsbG8"])
+def test_a_kept_hidden_field_renders_like_wtforms(app, value):
+    """The ticket page's CSRF and version fields: the slot filled with the escaped value."""
+    from app.tickets.forms import ActionForm
+
+    with app.test_request_context("/"):
+        for _ in range(2):  # the first call fills the kept markup, the second reads it
+            form = ActionForm()
+            form.version.data = value
+            assert hidden_field(form.version) == form.version()
+            assert hidden_field(form.csrf_token) == form.csrf_token()
