@@ -46,12 +46,11 @@ def index():
     statement = queries.queue(current_user, queue, now_utc(), _queue_filters(form))
     page = queries.queue_page(statement, page_number(), current_app.config["PAGE_SIZE"], order)
     args = _args_without_page()
-    return render_template("tickets/index.html", page=page, form=form, queue=queue,
+    return render_template("tickets/index.html", page=page, queue=queue,
                            heading_html=_heading_html(queue, args),
-                           filters_html=_filters_html(form, queue),
+                           filters_html=_filters_html(form, queue, args),
                            table_head_html=_table_head_html(args),
-                           column_labels=translated(COLUMNS),
-                           active_filters=_active_filters(form, args))
+                           column_labels=translated(COLUMNS))
 
 
 #: The queue table's column titles; each row repeats them (``data-label``) for narrow screens.
@@ -59,11 +58,13 @@ COLUMNS = {"reference": _l("Reference"), "title": _l("Title"), "status": _l("Sta
            "lead_unit": _l("Lead unit"), "due": _l("Due"), "sla": _l("SLA")}
 
 
-def _filters_html(form: TicketFilterForm, queue: str):
-    """The filter form's markup: about a third of the page's rendering, and the same for
-    everyone who opens a queue with the same input and choices (the usual case: none)."""
-    return fragment(("tickets.filters", queue, form.shown_state()),
-                    lambda: render_template("tickets/_filters.html", form=form, queue=queue))
+def _filters_html(form: TicketFilterForm, queue: str, args: dict[str, str]):
+    """The filter form, the note on ignored values and the filters in force with the links
+    that remove them: about a third of the page's rendering, and the same for everyone who
+    opens a queue with the same arguments, input and choices (the usual case: none)."""
+    return fragment(("tickets.filters", queue, tuple(args.items()), form.shown_state()),
+                    lambda: render_template("tickets/_filters.html", form=form, queue=queue,
+                                            active_filters=_active_filters(form, args)))
 
 
 def _heading_html(queue: str, args: dict[str, str]):
