@@ -1,4 +1,5 @@
-"""The layout every page shares (``base.html``): its navigation bar, kept rendered.
+"""The layout every page shares (``base.html``): its navigation bar and the parts around
+it, kept rendered.
 
 The bar is the same for everyone who reads the same language, has the same role (the menu
 entries and the role's name), is on the same menu entry and has unread notifications or not;
@@ -41,3 +42,9 @@ def navbar(context) -> Markup:
     values = {"csrf": escape(generate_csrf()), "next": escape(request.full_path.rstrip("?")),
               "who": escape(user.display_name) if signed_in else "", "unread": str(unread)}
     return Markup(_SLOT.sub(lambda match: values[match.group(1)], kept))  # noqa: S704 - escaped
+
+
+def layout_part(name: str) -> Markup:
+    """A part of ``base.html`` that is the same on every page in a language, kept rendered:
+    ``_layout/<name>.html`` (the stylesheets and the skip link, the footer and scripts)."""
+    return fragment(("layout", name), lambda: render_template(f"_layout/{name}.html"))
