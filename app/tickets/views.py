@@ -39,15 +39,16 @@ def index():
     queue = request.args.get("queue", "all")
     if queue not in QUEUES:
         queue = "all"
-    form = TicketFilterForm(request.args, **queries.filter_options(current_user))
+    user = current_user._get_current_object()  # read often below: once, not per proxy use
+    form = TicketFilterForm(request.args, **queries.filter_options(user))
     if not form.validate():
         form.explain_errors()
     order = queries.queue_order(_accepted(form, "sort"))
-    statement = queries.queue(current_user, queue, now_utc(), _queue_filters(form))
+    statement = queries.queue(user, queue, now_utc(), _queue_filters(form))
     page = queries.queue_page(statement, page_number(), current_app.config["PAGE_SIZE"], order)
     args = _args_without_page()
     return render_template("tickets/index.html", page=page, queue=queue,
-                           heading_html=_heading_html(queue, args),
+                           heading_html=_heading_html(user, queue, args),
                            filters_html=_filters_html(form, queue, args),
                            table_head_html=_table_head_html(args),
                            column_labels=translated(COLUMNS))
@@ -67,10 +68,9 @@ def _filters_html(form: TicketFilterForm, queue: str, args: dict[str, str]):
                                             active_filters=_active_filters(form, args)))
 
 
-def _heading_html(queue: str, args: dict[str, str]):
+def _heading_html(user, queue: str, args: dict[str, str]):
     """The title, the "record a demand" button and the queue tabs: each tab keeps the search,
     filters and order of this page (from its first page)."""
-    user = current_user._get_current_object()
     can_record = user.can(Permission.TICKET_INTAKE) or user.can(Permission.TICKET_HANDLE)
     return fragment(("tickets.heading", queue, tuple(args.items()), can_record),
                     lambda: render_template("tickets/_heading.html", queue=queue,
