@@ -121,6 +121,7 @@ def register_template_helpers(app: Flask) -> None:
     from app.core.clock import now_utc
     from app.core.i18n import LANGUAGE_NAMES, html_lang
     from app.core.layout import layout_part, navbar
+    from app.core.pagination import pagination_html
     from app.core.permissions import ROLE_LABELS, Permission
     from app.core.rendering import datetimeformat, short_datetimes, translated, url_maker
     from app.core.validators import mask_mobile
@@ -144,6 +145,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["short_datetimes"] = short_datetimes
     app.jinja_env.globals["navbar"] = navbar
     app.jinja_env.globals["layout_part"] = layout_part
+    app.jinja_env.globals["pagination_html"] = pagination_html
     app.jinja_env.filters["mask_mobile"] = mask_mobile
     app.jinja_env.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False)
 

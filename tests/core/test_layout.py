@@ -51,3 +51,28 @@ def test_the_active_entry_follows_the_page(client, login_as, make):
 def test_anonymous_visitors_get_the_language_switch_only(client):
     bar = _navbar(client, "/auth/login")
     assert 'name="language" value="en"' in bar and "Sign out" not in bar
+
+
+def _pager(client, path: str) -> str:
+    page = client.get(path).get_data(as_text=True)
+    return page.split('<div class="d-flex flex-wrap justify-content-between', 1)[1].split(
+        "</nav>", 1)[0]
+
+
+def test_kept_pagination_shows_each_pages_own_position_and_links(app, client, login_as,
+                                                                 make, monkeypatch):
+    """The pagination is kept per list, arguments and page: page 2 of a filtered list never
+    shows page 1's links or another filter's, and a fresh render gives the same markup."""
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    for _ in range(5):
+        make.firm()
+    login_as(make.user(Role.HANDLER))
+    first = _pager(client, "/firms/?q=&page=1")
+    second = _pager(client, "/firms/?q=&page=2")
+    assert "page 1 of 3" in first and "page 2 of 3" in second
+    active = second.split('class="page-item active">', 1)[1].split("</li>", 1)[0]
+    assert 'href="/firms/?q=&amp;page=2">2</a>' in active
+    other = _pager(client, "/firms/?page=2")
+    assert 'href="/firms/?page=3"' in other and "q=" not in other
+    rendering._fragments.clear()
+    assert _pager(client, "/firms/?q=&page=2") == second
