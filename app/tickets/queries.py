@@ -164,8 +164,8 @@ def _records_statement(staff: bool, internal_files: bool, cursor_kind: str | Non
     ticket_id = sa.bindparam("ticket_id")
     cursor = (None if cursor_kind is None else
               (sa.bindparam("cursor_at"), cursor_kind, sa.bindparam("cursor_id")))
-    branches = [_events(ticket_id, staff, cursor, limit + 1),
-                _comments(ticket_id, staff, cursor, limit + 1)]
+    branches = [_newest(_events(ticket_id, staff, cursor, limit + 1),
+                        _comments(ticket_id, staff, cursor, limit + 1), limit + 1)]
     if staff:
         branches += _side_requests(ticket_id, replies)
     attachments = visible_statement(ticket_id, internal_files).with_only_columns(*_record(
@@ -173,6 +173,15 @@ def _records_statement(staff: bool, internal_files: bool, cursor_kind: str | Non
         size=Attachment.size_bytes, visibility=Attachment.visibility))
     branches.append(attachments)
     return sa.union_all(*(_wrapped(b) for b in branches))
+
+
+def _newest(events: sa.Select, comments: sa.Select, limit: int) -> sa.Select:
+    """The newest ``limit`` of the events and comments together, in the timeline's order (the
+    one :func:`_split` sorts by): each branch brings its own newest ``limit``, and only the
+    ones shown (and the one that tells there are older) are read and converted."""
+    both = sa.union_all(_wrapped(events), _wrapped(comments)).subquery()
+    return (sa.select(*both.c)
+            .order_by(both.c.at.desc(), both.c.kind.desc(), both.c.id.desc()).limit(limit))
 
 
 def _split(rows, limit: int) -> TicketRecords:
