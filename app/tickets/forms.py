@@ -115,6 +115,14 @@ class TicketFilterForm(FlaskForm):
         for field, pairs in ((self.category, tuple(categories)), (self.unit, tuple(units))):
             field.choices = options([("", ANY), *pairs])
             field.choice_key = (field.name, pairs)  # rendered once per list read
+        for field in self:
+            if field.type == "SelectField":
+                # Left empty, a select fails WTForms' choice check (after building every
+                # option and translating the message) and Optional() clears the error:
+                # the check is made only on input, with the same result.
+                raw = field.raw_data
+                field.validate_choice = bool(raw) and not (isinstance(raw[0], str)
+                                                           and not raw[0].strip())
 
     def shown_state(self) -> tuple:
         """Everything the rendered form depends on besides the language: the choice lists

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from app.core.clock import now_utc
 from app.extensions import db
 from app.tickets import queries
-from app.tickets.forms import QUEUES
+from app.tickets.forms import QUEUES, TicketFilterForm
 from app.tickets.models import DemandType, ServiceMode, TicketStatus, Urgency
 from app.tickets.services import transition
 
@@ -235,3 +236,22 @@ def test_the_cached_filter_form_always_shows_the_current_input(pair, login_as):
     rendering._fragments.clear()
     assert form_of("status=in_progress&q=招工") == first  # a fresh render: the same markup
     assert form_of("status=closed&received_from=bad") == other
+
+
+@pytest.mark.parametrize("query", ["", "status=", "status=%20", "status=bogus", "status=closed",
+                                   "category=999&unit=", "category=1&unit=2&sla=overdue",
+                                   "sort=x&urgency=%20%20&demand_type=help"])
+def test_empty_selects_skip_the_choice_check_with_the_same_result(app, query):
+    """The filter form checks a select's value against its choices only when one was given;
+    the data, errors and markup key are those of WTForms' full check."""
+    args = MultiDict(parse_qsl(query, keep_blank_values=True))
+    choices = {"categories": [("1", "甲")], "units": [("2", "乙")]}
+    with app.test_request_context(f"/tickets/?{query}"):
+        quick, full = TicketFilterForm(args, **choices), TicketFilterForm(args, **choices)
+        for field in full:
+            if field.type == "SelectField":
+                field.validate_choice = True
+        assert quick.validate() == full.validate()
+        assert quick.shown_state() == full.shown_state()
+        assert {name: field.data for name, field in quick._fields.items()} == {
+            name: field.data for name, field in full._fields.items()}
