@@ -19,7 +19,7 @@ from sqlalchemy.orm import defaultload, joinedload
 from app.auth.models import Unit
 from app.core.clock import LOCAL_TZ
 from app.core.permissions import Permission
-from app.core.rendering import translated
+from app.core.rendering import kept, translated
 from app.core.search import key_contains, key_fragment, like_pattern, normalise_query
 from app.extensions import db
 from app.sla.enums import DemandType, ServiceMode, SlaStatus, Urgency
@@ -452,26 +452,54 @@ class QueuePage(Pagination):
     objects: loading 25 tickets as objects cost more than the two statements."""
 
     def _query_items(self) -> list[sa.Row]:
-        ids = (self._query_args["select"].limit(self.per_page).offset(self._query_offset)
-               .subquery())
-        rows = (_LIST_ROWS.join(ids, Ticket.id == ids.c.id)
-                .outerjoin(Unit, Unit.id == Ticket.lead_unit_id)
-                .order_by(*self._query_args["order"]))
-        return list(db.session.execute(rows))
+        rows, _count = self._query_args["statements"]
+        return list(db.session.execute(rows, {"now": self._query_args["now"],
+                                              "limit": self.per_page,
+                                              "offset": self._query_offset}))
 
     def _query_count(self) -> int:
-        limited = self._query_args["select"].order_by(None).limit(QUEUE_COUNT_LIMIT + 1)
-        counted = db.session.scalar(sa.select(sa.func.count()).select_from(limited.subquery()))
+        _rows, count = self._query_args["statements"]
+        counted = db.session.scalar(count, {"now": self._query_args["now"]})
         self.total_is_lower_bound = counted > QUEUE_COUNT_LIMIT
         return min(counted, QUEUE_COUNT_LIMIT)
 
 
-def queue_page(statement: sa.Select, page: int, per_page: int,
-               order: tuple = QUEUE_ORDER) -> QueuePage:
-    """Paginate :func:`queue`'s ids (two statements whatever the page or the data size);
-    ``order`` is the order ``statement`` was given (:func:`queue_order`)."""
+def queue_page(user, name: str, now, filters: QueueFilters, sort: str, page: int,
+               per_page: int) -> QueuePage:
+    """One page of :func:`queue` in the order ``sort`` names (:func:`queue_order`): two
+    statements whatever the page or the data size.
+
+    A queue without filters — most pages — has its two statements kept per user (everything
+    :func:`visibility_clause` reads of them), queue and order, with the time as a parameter:
+    building them and their cache keys cost more than running them.
+    """
+    order = queue_order(sort)
+    if filters == QueueFilters():
+        key = (user.id, user.role, user.unit_id, getattr(user, "firm_id", None),
+               getattr(user, "tracking_ticket_id", None), name, order is NEWEST_ORDER)
+        statements = kept(_QUEUE_STATEMENTS, key, lambda: _page_statements(
+            queue(user, name, sa.bindparam("now"), filters), order), MAX_QUEUE_STATEMENTS)
+    else:
+        statements = _page_statements(queue(user, name, now, filters), order)
     return QueuePage(page=page, per_page=per_page, max_per_page=None, error_out=False,
-                     select=statement.order_by(None).order_by(*order), order=order)
+                     statements=statements, now=now)
+
+
+def _page_statements(statement: sa.Select, order: tuple) -> tuple[sa.Select, sa.Select]:
+    """A page of ``statement``'s ids in ``order`` (parameters ``limit`` and ``offset``) as
+    queue rows, and the count of its ids up to :data:`QUEUE_COUNT_LIMIT` + 1."""
+    ordered = statement.order_by(None).order_by(*order)
+    ids = ordered.limit(sa.bindparam("limit")).offset(sa.bindparam("offset")).subquery()
+    rows = (_LIST_ROWS.join(ids, Ticket.id == ids.c.id)
+            .outerjoin(Unit, Unit.id == Ticket.lead_unit_id).order_by(*order))
+    limited = ordered.order_by(None).limit(QUEUE_COUNT_LIMIT + 1).subquery()
+    return rows, sa.select(sa.func.count()).select_from(limited)
+
+
+#: (user's id, role, unit, firm, tracked ticket, queue, newest first) → the statements of
+#: :func:`queue_page`, bounded (:func:`app.core.rendering.kept`).
+_QUEUE_STATEMENTS: dict[tuple, tuple[sa.Select, sa.Select]] = {}
+MAX_QUEUE_STATEMENTS = 1024
 
 
 #: What a queue row shows (with its lead unit's name): the rows carry nothing else, so a

@@ -43,9 +43,9 @@ def index():
     form = TicketFilterForm(request.args, **queries.filter_options(user))
     if not form.validate():
         form.explain_errors()
-    order = queries.queue_order(_accepted(form, "sort"))
-    statement = queries.queue(user, queue, now_utc(), _queue_filters(form))
-    page = queries.queue_page(statement, page_number(), current_app.config["PAGE_SIZE"], order)
+    page = queries.queue_page(user, queue, now_utc(), _queue_filters(form),
+                              _accepted(form, "sort"), page_number(),
+                              current_app.config["PAGE_SIZE"])
     args = _args_without_page()
     return render_template("tickets/index.html", page=page, queue=queue,
                            heading_html=_heading_html(user, queue, args),
