@@ -591,6 +591,7 @@ def deadline_rows(ticket: Ticket, now) -> list[dict]:
     """Each deadline with when its step happened and a simple met / missed / overdue mark;
     the labels translated once per language, not once per page."""
     labels = translated(DEADLINE_LABELS)
+    days_left = _days_left(ticket, now)
     rows = []
     for _label, due_column, done_column in DEADLINES:
         due = getattr(ticket, due_column)
@@ -609,19 +610,27 @@ def deadline_rows(ticket: Ticket, now) -> list[dict]:
         else:
             status = ticket.sla_status if ticket.due_at == due else SlaStatus.ON_TRACK
         rows.append({"label": label, "due_at": due, "done_at": done, "status": status,
-                     "days_left": _days_left(ticket, due, now) if done is None else None})
+                     "days_left": days_left(due) if done is None else None})
     return rows
 
 
-def _days_left(ticket: Ticket, due, now) -> float | None:
-    """Working days left (negative once late), for the countdown; None without a calendar."""
+def _days_left(ticket: Ticket, now):
+    """``days_left(due)``: working days left (negative once late), for the countdown; None
+    without a calendar. The ticket's SLA context is built once, when a deadline first asks."""
     from app.sla.calendar import CalendarNotConfigured
     from app.tickets import deadlines
 
-    try:
-        return round(deadlines.for_ticket(ticket).working_days_left(now, due), 1)
-    except CalendarNotConfigured:
-        return None
+    sla = None
+
+    def days_left(due) -> float | None:
+        nonlocal sla
+        try:
+            sla = sla or deadlines.for_ticket(ticket)
+            return round(sla.working_days_left(now, due), 1)
+        except CalendarNotConfigured:
+            return None
+
+    return days_left
 
 
 def active_categories() -> sa.Select:
