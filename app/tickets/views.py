@@ -131,7 +131,8 @@ def _active_filters(form: TicketFilterForm, args: dict[str, str]) -> list[dict]:
 
 
 def _load(reference: str) -> Ticket:
-    ticket = queries.get_visible_by_reference(current_user, reference)
+    # The visibility rule asks the user several questions: the user itself, not its proxy.
+    ticket = queries.get_visible_by_reference(current_user._get_current_object(), reference)
     require(ticket is not None)
     return ticket
 
