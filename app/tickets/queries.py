@@ -469,14 +469,16 @@ def queue_page(user, name: str, now, filters: QueueFilters, sort: str, page: int
     """One page of :func:`queue` in the order ``sort`` names (:func:`queue_order`): two
     statements whatever the page or the data size.
 
-    A queue without filters — most pages — has its two statements kept per user (everything
-    :func:`visibility_clause` reads of them), queue and order, with the time as a parameter:
-    building them and their cache keys cost more than running them.
+    Without a search or a firm filter (whose conditions depend on the text and the data),
+    a queue's two statements are kept per user (everything :func:`visibility_clause` reads
+    of them), queue, order and filter values, with the time as a parameter: building them
+    and their cache keys cost more than running them.
     """
     order = queue_order(sort)
-    if filters == QueueFilters():
+    if not filters.q.strip() and not filters.firm.strip():
         key = (user.id, user.role, user.unit_id, getattr(user, "firm_id", None),
-               getattr(user, "tracking_ticket_id", None), name, order is NEWEST_ORDER)
+               getattr(user, "tracking_ticket_id", None), name, order is NEWEST_ORDER,
+               tuple(vars(filters).values()))
         statements = kept(_QUEUE_STATEMENTS, key, lambda: _page_statements(
             queue(user, name, sa.bindparam("now"), filters), order), MAX_QUEUE_STATEMENTS)
     else:
@@ -496,7 +498,7 @@ def _page_statements(statement: sa.Select, order: tuple) -> tuple[sa.Select, sa.
     return rows, sa.select(sa.func.count()).select_from(limited)
 
 
-#: (user's id, role, unit, firm, tracked ticket, queue, newest first) → the statements of
+#: (user's id, role, unit, firm, tracked ticket, queue, newest first, filters) → the statements of
 #: :func:`queue_page`, bounded (:func:`app.core.rendering.kept`).
 _QUEUE_STATEMENTS: dict[tuple, tuple[sa.Select, sa.Select]] = {}
 MAX_QUEUE_STATEMENTS = 1024

@@ -127,17 +127,17 @@ def test_the_ticket_page_statement_is_shared_but_never_its_rows(ticket_in, cast,
     assert "第一张工单的公开答复" in firm and "内部说明" not in firm
 
 
-def test_kept_queue_statements_follow_the_users_unit_role_and_the_time(ticket_in, cast):
-    """A queue without filters reuses its statements per user, queue and order: a user moved
-    to another unit or role sees that unit's or role's tickets at once, and a ticket enters
-    the overdue queue when its deadline passes."""
+def test_kept_queue_statements_follow_the_users_unit_role_filters_and_time(ticket_in, cast):
+    """A queue reuses its statements per user, queue, order and filters: a user moved to
+    another unit or role sees that unit's or role's tickets at once, and a ticket enters the
+    overdue queue and filter when its deadline passes."""
     from datetime import timedelta
 
     from app.core.clock import now_utc
     from app.tickets.queries import QueueFilters, queue_page
 
-    def listed(user, name: str = "all", now=None) -> set[int]:
-        page = queue_page(user, name, now or now_utc(), QueueFilters(), None, 1, 25)
+    def listed(user, name: str = "all", now=None, **filters) -> set[int]:
+        page = queue_page(user, name, now or now_utc(), QueueFilters(**filters), None, 1, 25)
         return {row.id for row in page.items}
 
     ticket = ticket_in(S.IN_PROGRESS)
@@ -145,6 +145,10 @@ def test_kept_queue_statements_follow_the_users_unit_role_and_the_time(ticket_in
     assert ticket.id in listed(handler) and ticket.id not in listed(cast.stranger)
     assert ticket.id not in listed(handler, "overdue")
     assert ticket.id in listed(handler, "overdue", ticket.due_at + timedelta(minutes=1))
+    late = ticket.due_at + timedelta(minutes=1)
+    assert ticket.id not in listed(handler, status="in_progress", sla="overdue")
+    assert ticket.id in listed(handler, now=late, status="in_progress", sla="overdue")
+    assert ticket.id not in listed(handler, now=late, status="suspended", sla="overdue")
     handler.unit = cast.other_unit
     db.session.flush()
     assert ticket.id not in listed(handler)
