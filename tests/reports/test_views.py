@@ -152,11 +152,12 @@ def test_every_breakdown_renders_and_exports(month, login_as, by):
     assert response.status_code == 200 and int(response.headers["X-Row-Count"]) >= 1
 
 
-def test_drill_down_pages_carry_the_total_of_the_same_query(month, app, login_as):
+def test_drill_down_pages_carry_the_total_of_the_same_query(month, app, login_as,
+                                                            monkeypatch):
     """Tickets received in March: T1–T6, T8, T9, T12, T13 = 10. With 3 a page, page 4 holds
     one ticket and still says 10; a page past the end says 10 too (counted separately), and
     every page lists different tickets."""
-    app.config["PAGE_SIZE"] = 3
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 3)
     client = login_as(month.supervisor)
     seen = []
     for number in (1, 2, 3, 4, 5):

@@ -168,11 +168,12 @@ def test_active_filters_are_shown_and_each_can_be_cleared(pair, login_as):
     assert 'data-testid="active-filters"' not in blank  # blanks filter nothing
 
 
-def test_filters_survive_pagination_and_sorting_links(pair, login_as, make, app):
+def test_filters_survive_pagination_and_sorting_links(pair, login_as, make, app,
+                                                       monkeypatch):
     cast = pair["cast"]
     for _ in range(3):
         make.ticket(actor=cast.dispatcher, urgency=Urgency.URGENT)
-    app.config["PAGE_SIZE"] = 2
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
     client = login_as(cast.dispatcher)
     page = client.get("/tickets/?queue=all&urgency=urgent&sort=newest").get_data(as_text=True)
     links = re.findall(r'href="(/tickets/\?[^"]+)"', page)
