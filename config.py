@@ -84,6 +84,9 @@ class Config:
     #: Seconds a worker keeps the public form's category list (and page) before re-reading it;
     #: an edit in the same worker applies at once (app/portal/cache.py).
     PORTAL_CHOICES_TTL = _env_int("PORTAL_CHOICES_TTL", 10)
+    #: Seconds a worker keeps the staff queue filter's category and unit choices before
+    #: re-reading them; a category or unit written in the same worker applies at once.
+    QUEUE_CHOICES_TTL = _env_int("QUEUE_CHOICES_TTL", 10)
     TICKET_UPLOAD_DIR = os.environ.get("TICKET_UPLOAD_DIR")
     #: Largest file staff may attach on the ticket page.
     TICKET_UPLOAD_MAX_BYTES = _env_int("TICKET_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
@@ -123,6 +126,7 @@ class TestingConfig(Config):
     SERVER_NAME = None
     MAIL_BACKEND = "capture"
     PORTAL_CHOICES_TTL = 0  # tests change categories by rollback too: always re-read
+    QUEUE_CHOICES_TTL = 0
 
 
 class ProductionConfig(Config):

@@ -10,8 +10,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from time import monotonic
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import defaultload, joinedload
@@ -641,20 +643,45 @@ def active_categories() -> sa.Select:
                                                                             Category.name)
 
 
-def filter_options(user) -> dict[str, list[tuple[str, str]]]:
-    """The queue filter's choices in ONE statement: ``categories``, the active ones, and
-    ``units``, those the user may see tickets of (every active unit if they see all, else
-    their own)."""
+def filter_options(user) -> dict[str, tuple[tuple[str, str], ...]]:
+    """The queue filter's choices: ``categories``, the active ones, and ``units``, those the
+    user may see tickets of (every active unit if they see all, else their own) — read in ONE
+    statement, and kept by the worker for ``QUEUE_CHOICES_TTL`` seconds (a category or unit
+    written in this worker empties the store at once). They only decide what the form
+    offers: a filter value is checked against them, and a stale unit or category can only
+    filter the tickets the user may see anyway."""
     if user.can(Permission.TICKET_VIEW_ALL):
-        statement, params = _FILTER_OPTIONS["all units"], {}
+        kind, params = "all units", {}
     elif user.can(Permission.TICKET_VIEW_UNIT) and user.unit_id is not None:
-        statement, params = _FILTER_OPTIONS["own unit"], {"unit_id": user.unit_id}
+        kind, params = "own unit", {"unit_id": user.unit_id}
     else:
-        statement, params = _FILTER_OPTIONS["no unit"], {}
-    options = {"categories": [], "units": []}
-    for row in db.session.execute(statement, params):
-        options[row.kind].append((str(row.id), row.name))
+        kind, params = "no unit", {}
+    key, now = (kind, params.get("unit_id")), monotonic()
+    kept_at, options = _FILTER_CHOICES.get(key, (None, None))
+    if kept_at is not None and now - kept_at < current_app.config["QUEUE_CHOICES_TTL"]:
+        return options
+    read = {"categories": [], "units": []}
+    for row in db.session.execute(_FILTER_OPTIONS[kind], params):
+        read[row.kind].append((str(row.id), row.name))
+    options = {name: tuple(pairs) for name, pairs in read.items()}
+    if len(_FILTER_CHOICES) >= MAX_FILTER_CHOICES:
+        _FILTER_CHOICES.clear()
+    _FILTER_CHOICES[key] = (now, options)
     return options
+
+
+#: (which units, the user's unit) → (when read, the choices): :func:`filter_options`.
+_FILTER_CHOICES: dict[tuple, tuple[float, dict]] = {}
+MAX_FILTER_CHOICES = 1024
+
+
+def _forget_filter_choices(_mapper, _connection, _target) -> None:
+    _FILTER_CHOICES.clear()
+
+
+for _model in (Category, Unit):
+    for _event in ("after_insert", "after_update", "after_delete"):
+        sa.event.listen(_model, _event, _forget_filter_choices)
 
 
 def _filter_options_statement(units_shown: sa.ColumnElement[bool]) -> sa.Select:

@@ -123,10 +123,33 @@ def test_a_unit_filter_never_widens_what_a_handler_sees(pair, login_as):
 def test_handler_is_offered_only_their_own_unit(pair, login_as):
     cast = pair["cast"]
     options = queries.filter_options(cast.handler)
-    assert options["units"] == [(str(cast.unit.id), cast.unit.name)]
+    assert options["units"] == ((str(cast.unit.id), cast.unit.name),)
     everyone = queries.filter_options(cast.dispatcher)
     assert {str(cast.unit.id), str(cast.other_unit.id)} <= {i for i, _ in everyone["units"]}
     assert (str(pair["first"].id), "用工类") in everyone["categories"]
+
+
+def test_kept_filter_choices_follow_a_category_or_unit_written_in_the_worker(
+        pair, make, app, monkeypatch):
+    """A worker keeps the choices for QUEUE_CHOICES_TTL seconds, but a category or unit
+    added, renamed or retired through it shows in the next page's choices."""
+    from app.tickets.models import Category
+
+    monkeypatch.setitem(app.config, "QUEUE_CHOICES_TTL", 3600)
+    dispatcher, handler = pair["cast"].dispatcher, pair["cast"].handler
+    before = queries.filter_options(dispatcher)
+    assert queries.filter_options(dispatcher) is before  # kept
+    category = Category(name="新增类别", code="XZLB", sort_order=99, is_active=True)
+    db.session.add(category)
+    db.session.flush()
+    assert (str(category.id), "新增类别") in queries.filter_options(dispatcher)["categories"]
+    unit = make.unit(name="新设单位", code="XSDW")
+    assert (str(unit.id), "新设单位") in queries.filter_options(dispatcher)["units"]
+    assert queries.filter_options(handler)["units"] == (
+        (str(handler.unit.id), handler.unit.name),)
+    unit.is_active = False
+    db.session.flush()
+    assert str(unit.id) not in dict(queries.filter_options(dispatcher)["units"])
 
 
 @pytest.mark.parametrize("query", [
