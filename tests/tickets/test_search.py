@@ -230,3 +230,47 @@ def test_a_ticket_inserted_without_a_flush_gets_its_keys(cast, frozen_clock):
     assert stored == (search_keys("KS2099-000031", "融資難", "希望对接银行。", "臺灣某公司",
                                   "张三")["search_key"], "台湾某公司")
     assert _found(cast.supervisor, "融资", {"it": ticket}) == {"it"}
+
+
+@pytest.mark.parametrize("limit", [100, 6, 5])
+def test_a_units_search_page_and_count_follow_the_visibility_rule(cast, make, frozen_clock,
+                                                                 monkeypatch, limit):
+    """On SQLite a handler's search matched on the keys reads the unit's tickets — those it
+    leads, then those it assists on — for the count, and walks the order testing the unit for
+    the page: the same rows, order and capped total ("more than") as the visibility rule."""
+    from app.tickets.models import TicketAssistingUnit
+    from app.tickets.services import transition
+
+    def dispatched(title: str, lead, assisting=()):
+        ticket = make.ticket(cast.dispatcher, title=title, description="办理情况说明")
+        transition(ticket, "dispatch", cast.dispatcher, lead_unit=lead,
+                   assisting_units=list(assisting))
+        return ticket
+
+    for number in range(3):
+        dispatched(f"企业用地 {number}", cast.unit)
+    dispatched("企业融资", cast.other_unit, [cast.unit])
+    dispatched("企业招聘", cast.other_unit, [cast.unit])
+    dispatched("企业外地", cast.other_unit)  # not the handler's
+    dispatched("道路维修", cast.unit)  # no 企
+    both = dispatched("企业用电", cast.unit)  # led and, by an old row, assisted on
+    db.session.add(TicketAssistingUnit(ticket_id=both.id, unit_id=cast.unit.id,
+                                       added_at=now_utc()))
+    db.session.commit()
+    monkeypatch.setattr(queries, "DENSE_MATCHES", 1)  # 企 is matched on each key
+    monkeypatch.setattr(queries, "QUEUE_COUNT_LIMIT", limit)
+    filters = queries.QueueFilters(q="企")
+    assert queries._reads_keys(queries._search("企"))
+
+    for user in (cast.handler, cast.stranger, cast.supervisor):
+        page = queries.queue_page(user, "all", now_utc(), filters, None, 1, 4)
+        rows, count = queries._page_statements(queries.queue(user, "all", now_utc(), filters),
+                                               queries.QUEUE_ORDER)
+        expected = [row.id for row in db.session.execute(rows, {"limit": 4, "offset": 0})]
+        counted = db.session.scalar(count)
+        assert [row.id for row in page.items] == expected
+        assert (page.total, page.total_is_lower_bound) == (min(counted, limit), counted > limit)
+    handler_page = queries.queue_page(cast.handler, "all", now_utc(), filters, None, 2, 4)
+    assert handler_page.total == min(6, limit)
+    assert handler_page.total_is_lower_bound == (limit < 6)
+    assert len(handler_page.items) == 2  # 6 tickets: 4 on the first page
