@@ -516,15 +516,40 @@ def _search_page_statements(user, name: str, now, filters: QueueFilters,
     :func:`_unit_walk` does, and the total is counted from the unit's tickets
     (:func:`_unit_count`): the same rows, order and total as :func:`visibility_clause` gives.
     Other searches and the firm filter are lists of ids that SQLite reads first.
+
+    On PostgreSQL, a unit's search tests the assisting tickets as ``id = ANY(ARRAY(…))``
+    (:func:`_unit_among`) instead of ``EXISTS``, which the planner guesses true of half the
+    tickets: it then expected a rarer search's matches every few hundred entries of the order
+    index and walked it (a handler's ``诉求 12``, 556 of 1,000,000 tickets: 871,295 entries,
+    1,090 ms), where it now reads the matches from the trigram index and sorts them (13 ms).
     """
     search = _search(filters.q.strip()) if filters.q.strip() else None
     conditions = _queue_conditions(name, now, filters, search)
     unit_id = _unit_seen(user)
-    if (unit_id is None or search is None or filters.firm.strip()
-            or not _reads_keys(search) or db.session.get_bind().dialect.name != "sqlite"):
-        return _page_statements(
-            _TICKET_IDS.where(visibility_clause(user), *conditions).order_by(*QUEUE_ORDER),
-            order)
+    dialect = db.session.get_bind().dialect.name
+    if unit_id is not None and search is not None and not filters.firm.strip():
+        if dialect == "postgresql":
+            return _page_statements(
+                _TICKET_IDS.where(_unit_among(unit_id), *conditions).order_by(*QUEUE_ORDER),
+                order)
+        if dialect == "sqlite" and _reads_keys(search):
+            return _unit_search_statements(unit_id, conditions, order)
+    return _page_statements(
+        _TICKET_IDS.where(visibility_clause(user), *conditions).order_by(*QUEUE_ORDER), order)
+
+
+def _unit_among(unit_id: int) -> sa.ColumnElement[bool]:
+    """The unit leads the ticket or assists on it, the assisting tickets as a list
+    (:func:`_among`)."""
+    assisted = (sa.select(TicketAssistingUnit.ticket_id)
+                .where(TicketAssistingUnit.unit_id == unit_id))
+    return sa.or_(Ticket.lead_unit_id == unit_id, _among(Ticket.id, assisted))
+
+
+def _unit_search_statements(unit_id: int, conditions: list,
+                            order: tuple) -> tuple[sa.Select, sa.Select]:
+    """SQLite's page and count of a unit's search matched on the keys (see
+    :func:`_search_page_statements`)."""
     rows, _count = _page_statements(
         _TICKET_IDS.where(_unit_walk(unit_id), *conditions).order_by(*QUEUE_ORDER), order)
     return rows, _unit_count(unit_id, conditions)

@@ -235,9 +235,10 @@ def test_a_ticket_inserted_without_a_flush_gets_its_keys(cast, frozen_clock):
 @pytest.mark.parametrize("limit", [100, 6, 5])
 def test_a_units_search_page_and_count_follow_the_visibility_rule(cast, make, frozen_clock,
                                                                  monkeypatch, limit):
-    """On SQLite a handler's search matched on the keys reads the unit's tickets — those it
-    leads, then those it assists on — for the count, and walks the order testing the unit for
-    the page: the same rows, order and capped total ("more than") as the visibility rule."""
+    """A handler's search is written for the database (on SQLite, matched on the keys, the
+    count reads the unit's tickets — those it leads, then those it assists on — and the page
+    walks the order testing the unit; on PostgreSQL the assisting tickets are a list): the
+    same rows, order and capped total ("more than") as the visibility rule gives."""
     from app.tickets.models import TicketAssistingUnit
     from app.tickets.services import transition
 
