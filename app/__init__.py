@@ -119,7 +119,7 @@ def register_template_helpers(app: Flask) -> None:
 
     from app.auth.models import UNIT_KIND_LABELS
     from app.core.clock import now_utc
-    from app.core.i18n import LANGUAGE_NAMES, html_lang
+    from app.core.i18n import LANGUAGE_NAMES, html_lang, install_template_gettext
     from app.core.layout import layout_part, navbar
     from app.core.pagination import pagination_html
     from app.core.permissions import ROLE_LABELS, Permission
@@ -140,6 +140,7 @@ def register_template_helpers(app: Flask) -> None:
             "now": now_utc(),
         }
 
+    install_template_gettext(app.jinja_env)  # Flask-Babel's, made cheap
     app.jinja_env.filters["datetimeformat"] = datetimeformat  # Flask-Babel's, made cheap
     app.jinja_env.globals["url_maker"] = url_maker
     app.jinja_env.globals["short_datetimes"] = short_datetimes

@@ -7,8 +7,12 @@ variant (zh-TW, zh-HK, zh-MO, zh-Hant…) maps to ``zh_Hant``.
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request, session
+from babel.support import NullTranslations
+from flask import current_app, g, has_request_context, request, session
+from flask_babel import get_translations
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 LANGUAGE_NAMES = {"zh_Hans_CN": "简体中文", "zh_Hant": "繁體中文", "en": "English"}
 TRADITIONAL_REGIONS = {"tw", "hk", "mo"}
@@ -52,3 +56,71 @@ def select_locale() -> str:
 def html_lang(locale: str) -> str:
     """BCP 47 tag for the ``<html lang>`` attribute (lets fonts pick the right glyphs)."""
     return {"zh_Hans_CN": "zh-CN", "zh_Hant": "zh-TW", "en": "en"}.get(locale, "zh-CN")
+
+
+def request_translations():
+    """Flask-Babel's :func:`~flask_babel.get_translations`, looked up once per request (and
+    per locale: it is looked up again when the locale changes, e.g. inside ``force_locale``).
+
+    Kept beside Flask-Babel's own per-request state, with the locale it was found for."""
+    try:
+        state = g._get_current_object().__dict__.get("_flask_babel")
+    except RuntimeError:  # no application context: what Flask-Babel gives there
+        return NullTranslations()
+    if state is not None:
+        kept = state.__dict__.get("ruyi_translations")
+        if kept is not None and kept[0] is state.__dict__.get("babel_locale"):
+            return kept[1]
+    translations = get_translations()
+    state = g._flask_babel
+    state.ruyi_translations = (getattr(state, "babel_locale", None), translations)
+    return translations
+
+
+# The template callables Jinja's i18n extension makes with ``newstyle=True`` from the ones
+# Flask-Babel installs (same results: in an autoescaped template the text is Markup and the
+# variables are escaped into it), calling the request's translations directly. A text with
+# no variables and no "%" needs no formatting (``%`` would give it back unchanged).
+
+@pass_context
+def template_gettext(__context, __string, **variables):
+    text = request_translations().ugettext(__string)
+    if __context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 - a catalogue's text, as Jinja's gettext marks it
+    return text % variables if variables or "%" in text else text
+
+
+@pass_context
+def template_ngettext(__context, __singular, __plural, __num, **variables):
+    variables.setdefault("num", __num)
+    text = request_translations().ungettext(__singular, __plural, __num)
+    if __context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704
+    return text % variables
+
+
+@pass_context
+def template_pgettext(__context, __string_ctx, __string, **variables):
+    variables.setdefault("context", __string_ctx)
+    text = request_translations().upgettext(__string_ctx, __string)
+    if __context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704
+    return text % variables
+
+
+@pass_context
+def template_npgettext(__context, __string_ctx, __singular, __plural, __num, **variables):
+    variables.setdefault("context", __string_ctx)
+    variables.setdefault("num", __num)
+    text = request_translations().unpgettext(__string_ctx, __singular, __plural, __num)
+    if __context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704
+    return text % variables
+
+
+def install_template_gettext(environment) -> None:
+    """Replace the template ``_``/``gettext``/``ngettext``/``pgettext``/``npgettext`` Flask-Babel
+    installed (each call looked the locale and catalogue up again: ~90 Python calls a text)."""
+    environment.globals.update(gettext=template_gettext, ngettext=template_ngettext,
+                               pgettext=template_pgettext, npgettext=template_npgettext,
+                               _=template_gettext)

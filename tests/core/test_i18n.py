@@ -78,3 +78,87 @@ def test_times_are_shown_in_beijing_time(client, make, login_as, db, frozen_cloc
     db.session.commit()
     assert "2026-03-02 10:00:00" in client.get("/audit/?action=clock.check").get_data(
         as_text=True)
+
+
+# Template translation callables: the request's catalogue looked up once, with exactly the
+# results of the ones Jinja's i18n extension makes from Flask-Babel's (newstyle).
+
+TEMPLATES = [
+    "{{ _('Sign in') }}",
+    "{{ _('%(action)s: done.', action='<b>O\\'Brien & co</b>') }}",
+    "{{ _('Untranslated 100%% <sure>') }}|{{ _('%(n)s%%', n=3) }}",
+    "{{ gettext('Sign in') }}|{{ ngettext('%(num)d file', '%(num)d files', 1) }}"
+    "|{{ ngettext('%(num)d file', '%(num)d files', 2, name='<x>') }}",
+    "{{ pgettext('menu', 'Open <it>') }}|{{ npgettext('menu', '%(num)d', '%(num)d s', 3) }}",
+    "{% trans name='<i>' %}Hello {{ name }}{% endtrans %}|"
+    "{% trans count=2 %}{{ count }} day{% pluralize %}{{ count }} days{% endtrans %}",
+    "{% autoescape false %}{{ _('%(action)s: done.', action='<b>') }}{% endautoescape %}",
+]
+
+
+def _jinja_reference_globals():
+    """The callables Flask-Babel installs (Jinja's newstyle wrappers around them)."""
+    from flask_babel import get_translations
+    from jinja2.ext import (
+        _gettext_alias,
+        _make_new_gettext,
+        _make_new_ngettext,
+        _make_new_npgettext,
+        _make_new_pgettext,
+    )
+
+    return {
+        "_": _gettext_alias,
+        "gettext": _make_new_gettext(lambda s: get_translations().ugettext(s)),
+        "ngettext": _make_new_ngettext(lambda s, p, n: get_translations().ungettext(s, p, n)),
+        "pgettext": _make_new_pgettext(lambda c, s: get_translations().upgettext(c, s)),
+        "npgettext": _make_new_npgettext(
+            lambda c, s, p, n: get_translations().unpgettext(c, s, p, n)),
+    }
+
+
+@pytest.mark.parametrize("header", ["zh-CN", "zh-TW", "en"])
+@pytest.mark.parametrize("source", TEMPLATES)
+def test_template_gettext_gives_what_jinja_and_flask_babel_give(app, header, source):
+    from markupsafe import Markup
+
+    ours = app.jinja_env.from_string(source)
+    reference = app.jinja_env.from_string(source, globals=_jinja_reference_globals())
+    with app.test_request_context(headers={"Accept-Language": header}):
+        assert ours.render() == reference.render()
+        for name in ("_", "gettext"):
+            text = app.jinja_env.globals[name]
+            plain = app.jinja_env.from_string("{{ f('x') }}").new_context({"f": text})
+            assert isinstance(text(plain, "%(v)s", v="<b>"), Markup)
+
+
+def test_template_gettext_escapes_variables_and_translates(app):
+    source = "{{ _('%(action)s: done.', action=what) }}|{{ _('Sign in') }}"
+    with app.test_request_context(headers={"Accept-Language": "zh-TW"}):
+        html = app.jinja_env.from_string(source).render(what="<b>O'Brien</b>")
+    assert html == "&lt;b&gt;O&#39;Brien&lt;/b&gt;：已完成。|登入"
+
+
+def test_template_gettext_follows_a_forced_locale_within_the_request(app):
+    from flask_babel import force_locale, refresh
+
+    template = app.jinja_env.from_string("{{ _('Sign in') }}")
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert template.render() == "登录"
+        with force_locale("en"):
+            assert template.render() == "Sign in"       # a mail in the recipient's language
+            with force_locale("zh_Hant"):
+                assert template.render() == "登入"
+            assert template.render() == "Sign in"
+        assert template.render() == "登录"
+        from flask import session
+        session["lang"] = "zh_Hant"
+        refresh()                                       # the language changed mid-request
+        assert template.render() == "登入"
+
+
+def test_template_gettext_outside_a_request_is_what_flask_babel_gives(app):
+    template = app.jinja_env.from_string("{{ _('Sign in') }}")
+    reference = app.jinja_env.from_string("{{ _('Sign in') }}", globals=_jinja_reference_globals())
+    with app.app_context():                             # a command or job: the default locale
+        assert template.render() == reference.render() == "登录"
