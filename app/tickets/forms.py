@@ -5,6 +5,8 @@ Forms check the shape of input only; whether an action is possible is the workfl
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -212,6 +214,16 @@ DIALOG_FIELDS = {
     "note": ("note",),
     "supervise": ("reason", "days"),
 }
+
+
+@lru_cache(maxsize=128)
+def dialogs_action_form(fields: frozenset[str]) -> type[ActionForm]:
+    """:class:`ActionForm` with only the hidden version and ``fields`` (the fields of the
+    dialogs a page shows, usually two to five of its nineteen): WTForms builds every field of
+    a form each time, some thirty Python calls a field. Same name, same fields' markup."""
+    dropped = {name: None for dialog in DIALOG_FIELDS.values() for name in dialog
+               if name not in fields}
+    return type("ActionForm", (ActionForm,), dropped)
 
 
 class CommentForm(FlaskForm):

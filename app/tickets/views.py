@@ -26,6 +26,7 @@ from app.tickets.forms import (
     CommentForm,
     IntakeForm,
     TicketFilterForm,
+    dialogs_action_form,
 )
 from app.tickets.models import Category, Ticket
 from app.tickets.workflow import ACTIONS
@@ -142,26 +143,33 @@ UNIT_FIELDS = frozenset({"lead_unit", "suggested_unit", "assisting_units"})
 
 
 def _action_form(ticket: Ticket, dialogs: list[str]) -> ActionForm:
-    """The action form; ``dialogs`` are the dialogs the page shows or the one being posted."""
-    form = ActionForm()
+    """The action form; ``dialogs`` are the dialogs the page shows or the one being posted.
+    A page (GET) gets only its dialogs' fields; a posted form has them all, as a refused
+    action's page shows it again with every dialog the user may open."""
+    if request.method == "GET":
+        form = dialogs_action_form(frozenset(name for dialog in dialogs
+                                             for name in DIALOG_FIELDS.get(dialog, ())))()
+    else:
+        form = ActionForm()
     _unit_choices(form, dialogs)
     if request.method == "GET":
         form.version.data = ticket.version
-        if form.lead_unit.choices:
+        if "lead_unit" in form and form.lead_unit.choices:
             form.lead_unit.data = queries.suggested_lead_unit_id(ticket)
     return form
 
 
 def _unit_choices(form: ActionForm, dialogs: list[str]) -> None:
     """Fill the unit selects, reading the units only if one of ``dialogs`` shows a unit."""
-    choices = form.lead_unit.choices or []
+    selects = [form[name] for name in sorted(UNIT_FIELDS) if name in form]
+    choices = next((select.choices for select in selects if select.choices), [])
     if not choices and any(UNIT_FIELDS.intersection(DIALOG_FIELDS.get(name, ()))
                            for name in dialogs):
         units = db.session.scalars(sa.select(Unit).where(Unit.is_active.is_(True))
                                    .order_by(Unit.name)).all()
         choices = options([(u.id, u.name) for u in units])
-    form.lead_unit.choices = form.suggested_unit.choices = choices
-    form.assisting_units.choices = choices
+    for select in selects:
+        select.choices = choices
 
 
 def _render(ticket: Ticket, form: ActionForm | None = None, open_action: str | None = None,

@@ -191,3 +191,31 @@ def test_kept_dialog_fields_never_show_another_request_s_input(ticket_in, cast, 
     english = client.get(page, headers={"Accept-Language": "en"}).get_data(as_text=True)
     chinese = client.get(page, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "Working days" in english and "Working days" not in chinese
+
+
+def test_page_form_has_only_its_dialogs_fields_rendered_as_the_full_form(app):
+    from app.tickets.forms import ActionForm, dialogs_action_form
+
+    with app.test_request_context("/"):
+        form, full = dialogs_action_form(frozenset({"reason", "days"}))(), ActionForm()
+        assert [field.name for field in form] == ["version", "reason", "days", "csrf_token"]
+        assert type(form).__name__ == "ActionForm"  # the kept fragments' key
+        for name in ("version", "reason", "days"):
+            assert form[name]() == full[name]() and form[name].label() == full[name].label()
+    assert dialogs_action_form(frozenset({"reason"})) is dialogs_action_form(frozenset({"reason"}))
+
+
+def test_refused_action_page_shows_every_dialog_with_its_fields(ticket_in, cast, login_as):
+    """The page's form holds only its dialogs' fields; a posted form holds all of them, so the
+    page shown again after a refusal has every dialog the user may open, fields included."""
+    ticket = ticket_in(S.IN_PROGRESS)
+    client = login_as(cast.handler)
+    page = f"/tickets/{ticket.reference}"
+    shown = client.get(page).get_data(as_text=True)
+    refused = client.post(f"{page}/act/request_extension", data={
+        "csrf_token": csrf_token(client, page), "version": ticket.version, "days": "99"})
+    assert refused.status_code == 400
+    again = refused.get_data(as_text=True)
+    for name in ("text", "days", "reason", "legal_basis"):
+        assert f'name="{name}"' in shown and f'name="{name}"' in again
+    assert 'name="target"' not in shown and 'name="lead_unit"' not in shown
