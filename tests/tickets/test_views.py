@@ -219,3 +219,69 @@ def test_refused_action_page_shows_every_dialog_with_its_fields(ticket_in, cast,
     for name in ("text", "days", "reason", "legal_basis"):
         assert f'name="{name}"' in shown and f'name="{name}"' in again
     assert 'name="target"' not in shown and 'name="lead_unit"' not in shown
+
+
+#: The timeline rows as the ticket page's template wrote them before they were put together in
+#: Python (app.tickets.views._timeline_html): the reference the Python markup must equal.
+TIMELINE_TEMPLATE = """{% set l_evaluator, l_system, l_internal = _("The evaluator"), _("System"), _("Internal") %}{% set short_datetime = short_datetimes() %}
+      {% set timeline_items %}{% for row in records.timeline %}
+      {% if row.kind == "event" %}{% set action = row.action %}
+      <li class="list-group-item small">
+        <span class="text-muted">{{ short_datetime(row.at) }}</span>
+        <strong>{% if action == "rate" and not sees_evaluator %}{{ l_evaluator }}{% else %}{{ row.who or l_system }}{% endif %}</strong> · {{ event_labels[action] or action }}
+        {% if row.from_status and row.to_status and row.from_status != row.to_status %}({{ status_labels[row.from_status] }} → {{ status_labels[row.to_status] }}){% endif %}
+        {% if row.text and (staff or action in public_reasons) %}<div>{{ row.text }}</div>{% endif %}
+        {% if action == "suspend" and row.data and row.data.missing_info %}<div>{{ _("Missing: %(what)s", what=row.data.missing_info) }}</div>{% endif %}
+      </li>
+      {% else %}{% set internal = row.visibility != "public" %}
+      <li class="list-group-item small {% if internal %}list-group-item-warning{% endif %}">
+        <span class="text-muted">{{ short_datetime(row.at) }}</span>
+        <strong>{{ row.who or "" }}</strong>
+        {% if internal %}<span class="badge text-bg-warning">{{ l_internal }}</span>{% endif %}
+        <div style="white-space: pre-wrap">{{ row.text }}</div>
+      </li>
+      {% endif %}
+      {% endfor %}{% endset %}{{ timeline_items }}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("header", ["zh-CN", "zh-TW", "en"])
+def test_timeline_markup_is_what_the_template_wrote(app, header):
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from app.core.rendering import short_datetimes, translated
+    from app.tickets.models.enums import STATUS_LABELS
+    from app.tickets.views import _timeline_html
+    from app.tickets.workflow import EVENT_LABELS, PUBLIC_REASONS
+
+    odd = "<b>O'Brien & \"co\"</b> 100%"
+
+    def event(action, who="张三", before=None, after=None, text=None, data=None, minute=0):
+        return SimpleNamespace(kind="event", action=action, who=who, from_status=before,
+                               to_status=after, text=text, data=data,
+                               at=datetime(2026, 3, 1, 0, minute, tzinfo=UTC))
+
+    def comment(visibility, who=odd, text=odd):
+        return SimpleNamespace(kind="comment", visibility=visibility, who=who, text=text,
+                               at=datetime(2026, 3, 1, 16, 0, 1, tzinfo=UTC))
+
+    rows = [event("create", who=None), event("rate", text=odd), event("urge", who=odd, minute=5),
+            event("dispatch", before="submitted", after="dispatched", text=odd),
+            event("acknowledge", before="dispatched", after="dispatched"),
+            event("withdraw", before="in_progress", after="closed", text=odd),
+            event("reject_intake", text=odd), event("legacy_step", before="x", after="y"),
+            event("suspend", data={"missing_info": odd}, text="why"),
+            event("suspend", data={}), event("suspend", data=None),
+            comment("public"), comment("internal", who=None, text=None), comment("internal")]
+    template = app.jinja_env.from_string(TIMELINE_TEMPLATE)
+    with app.test_request_context(headers={"Accept-Language": header}):
+        for staff in (True, False):
+            for sees_evaluator in (True, False):
+                expected = template.render(
+                    records=SimpleNamespace(timeline=rows), staff=staff,
+                    sees_evaluator=sees_evaluator, event_labels=translated(EVENT_LABELS),
+                    status_labels=translated(STATUS_LABELS), public_reasons=PUBLIC_REASONS,
+                    short_datetimes=short_datetimes)
+                shown = _timeline_html(rows, staff, sees_evaluator)
+                assert "\n      " + shown == expected
+                assert "&lt;b&gt;O&#39;Brien &amp; &#34;co&#34;&lt;/b&gt; 100%" in shown
