@@ -18,6 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import has_request_context, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import Unit, User
@@ -239,7 +241,12 @@ def allowed_actions(ticket: Ticket, user: User | None) -> list[Action]:
         _PENDING_MEMO.reset(token)
 
 
-def _precondition(name: str, ticket: Ticket) -> str | None:
+#: Why an action cannot happen now: a lazy text, translated only if it is shown (the page
+#: asks every offered action's precondition and shows none of the refusals).
+Refusal = LazyString | None
+
+
+def _precondition(name: str, ticket: Ticket) -> Refusal:
     """A data-free reason an action cannot happen now (shown as the error), or ``None``."""
     check = _PRECONDITIONS.get(name)
     return check(ticket) if check else None
@@ -292,8 +299,8 @@ def transition(ticket: Ticket, name: str, actor: User | None, *,
         raise InvalidTransition(_("This action is not possible while the ticket is %(state)s.",
                                   state=ticket.status.value))
     blocked = _precondition(name, ticket)
-    if blocked:
-        raise InvalidTransition(blocked)
+    if blocked is not None:
+        raise InvalidTransition(str(blocked))
     _require(spec, data)
     step = Step(ticket, actor, data, now_utc(), spec.target, reason=_text(data.get("reason")))
     from_status = ticket.status
@@ -1013,69 +1020,69 @@ _HANDLERS: dict[str, Callable[[Step], None]] = {
 }
 
 
-def _needs_open_extension(*states: ExtensionStatus) -> Callable[[Ticket], str | None]:
-    def check(ticket: Ticket) -> str | None:
+def _needs_open_extension(*states: ExtensionStatus) -> Callable[[Ticket], Refusal]:
+    def check(ticket: Ticket) -> Refusal:
         if _pending(ticket)[0] not in states:
-            return _("There is no extension request waiting for this decision.")
+            return _l("There is no extension request waiting for this decision.")
         return None
     return check
 
 
-def _no_open_extension(ticket: Ticket) -> str | None:
+def _no_open_extension(ticket: Ticket) -> Refusal:
     if _pending(ticket)[0] is not None:
-        return _("An extension request is already waiting for a decision.")
+        return _l("An extension request is already waiting for a decision.")
     return None
 
 
-def _return_window_open(ticket: Ticket) -> str | None:
+def _return_window_open(ticket: Ticket) -> Refusal:
     ends = ticket.return_window_ends_at
     if ends is not None and now_utc() > ends:
-        return _("The return window closed on %(at)s; the unit must handle this ticket "
-                 "(首办负责).", at=_local_text(ends))
+        return _l("The return window closed on %(at)s; the unit must handle this ticket "
+                  "(首办负责).", at=_local_text(ends))
     return None
 
 
-def _extension_possible(ticket: Ticket) -> str | None:
+def _extension_possible(ticket: Ticket) -> Refusal:
     blocked = _no_open_extension(ticket)
-    if blocked or ticket.handle_due_at is None:
+    if blocked is not None or ticket.handle_due_at is None:
         return blocked
     sla = deadlines.for_ticket(ticket)
     lead = sla.settings.extension_request_lead_days
     if sla.working_days_left(now_utc(), ticket.handle_due_at) < lead:
-        return _("An extension must be requested at least %(n)d working day(s) before the "
-                 "deadline.", n=lead)
+        return _l("An extension must be requested at least %(n)d working day(s) before the "
+                  "deadline.", n=lead)
     return None
 
 
-def _needs_signed_final_reply(ticket: Ticket) -> str | None:
+def _needs_signed_final_reply(ticket: Ticket) -> Refusal:
     if ticket.final_reply_signed_at is None:
-        return _("The unit lead must sign a final reply first.")
+        return _l("The unit lead must sign a final reply first.")
     return None
 
 
-def _no_pending_reply(ticket: Ticket) -> str | None:
+def _no_pending_reply(ticket: Ticket) -> Refusal:
     if _pending(ticket)[1]:
-        return _("A reply is waiting for the unit lead's approval.")
+        return _l("A reply is waiting for the unit lead's approval.")
     return None
 
 
-def _reply_approval_required(ticket: Ticket) -> str | None:
+def _reply_approval_required(ticket: Ticket) -> Refusal:
     if not workflow_settings().reply_needs_unit_lead_approval:
-        return _("Replies do not need the unit lead's approval: reply directly.")
+        return _l("Replies do not need the unit lead's approval: reply directly.")
     return _no_pending_reply(ticket)
 
 
-def _reply_awaiting_approval(ticket: Ticket) -> str | None:
+def _reply_awaiting_approval(ticket: Ticket) -> Refusal:
     if not _pending(ticket)[1]:
-        return _("There is no reply waiting for approval.")
+        return _l("There is no reply waiting for approval.")
     return None
 
 
-def _not_rated(ticket: Ticket) -> str | None:
-    return _("This ticket has already been rated.") if ticket.rating_level is not None else None
+def _not_rated(ticket: Ticket) -> Refusal:
+    return _l("This ticket has already been rated.") if ticket.rating_level is not None else None
 
 
-_PRECONDITIONS: dict[str, Callable[[Ticket], str | None]] = {
+_PRECONDITIONS: dict[str, Callable[[Ticket], Refusal]] = {
     "request_return": _return_window_open,
     "request_extension": _extension_possible,
     "endorse_extension": _needs_open_extension(ExtensionStatus.AWAITING_ENDORSEMENT),

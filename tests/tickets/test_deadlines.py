@@ -172,10 +172,13 @@ def test_return_after_the_window_is_refused(make, cast):
     ticket = dispatched(make, cast, (2026, 3, 2, 10, 0))
     at(2026, 3, 4, 9, 0)
     assert "request_return" not in {a.name for a in allowed_actions(ticket, cast.handler)}
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition) as refused:
         transition(ticket, "request_return", cast.handler, reason="x", legal_basis="y",
                    suggested_unit=cast.other_unit)
     assert ticket.status == S.DISPATCHED
+    # the refusal, lazy until shown, is given as text in the current language
+    assert type(refused.value.args[0]) is str
+    assert "首办负责" in refused.value.args[0] and "2026-03-03 " in refused.value.args[0]
 
 
 def in_progress(make, cast):
