@@ -115,11 +115,10 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Values and filters every template may use."""
-    from flask_babel import get_locale
 
     from app.auth.models import UNIT_KIND_LABELS
     from app.core.clock import now_utc
-    from app.core.i18n import LANGUAGE_NAMES, html_lang, install_template_gettext
+    from app.core.i18n import LANGUAGE_NAMES, html_lang, install_template_gettext, locale_name
     from app.core.layout import layout_part, navbar
     from app.core.pagination import pagination_html
     from app.core.permissions import ROLE_LABELS, Permission
@@ -128,7 +127,7 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject_globals():
-        locale = str(get_locale())
+        locale = locale_name()
         return {
             "language_names": LANGUAGE_NAMES,
             "current_locale": locale,

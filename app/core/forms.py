@@ -4,7 +4,6 @@ from functools import lru_cache
 
 import flask
 from babel import support
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
@@ -13,6 +12,7 @@ from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.i18n import messages_path
 from wtforms.widgets import Select, html_params
 
+from app.core.i18n import locale_name
 from app.core.rendering import fragment, kept
 
 #: WTForms ships Simplified Chinese as ``zh`` and Traditional as ``zh_TW``; looked up as
@@ -34,7 +34,7 @@ class Request(flask.Request):
 
     @property
     def wtforms_translations(self) -> support.Translations:
-        return wtforms_catalogue(str(get_locale()))
+        return wtforms_catalogue(locale_name())
 
 
 class ConfirmForm(FlaskForm):
@@ -85,7 +85,7 @@ class CachedSelect(Select):
         return Markup("".join(html))  # noqa: S704 - params and options escaped by WTForms
 
     def _options(self, field, key) -> list[tuple]:
-        return kept(self._rendered, (str(get_locale()), key),
+        return kept(self._rendered, (locale_name(), key),
                     lambda: self._render_options(field), self.MAX_ENTRIES)
 
     def _render_options(self, field) -> list[tuple]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from babel.support import NullTranslations
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import get_translations
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
@@ -58,19 +58,43 @@ def html_lang(locale: str) -> str:
     return {"zh_Hans_CN": "zh-CN", "zh_Hant": "zh-TW", "en": "en"}.get(locale, "zh-CN")
 
 
+def _babel_state():
+    """Flask-Babel's per-request state (``None`` before its first look-up or outside an
+    application context), read without its proxies."""
+    try:
+        return g._get_current_object().__dict__.get("_flask_babel")
+    except RuntimeError:
+        return None
+
+
+def locale_name() -> str:
+    """``str(get_locale())``, looked up once per request and locale: list pages key what they
+    keep by it a dozen times a request, and each look-up cost some twenty Python calls."""
+    state = _babel_state()
+    if state is not None:
+        kept = state.__dict__.get("ruyi_locale")
+        if kept is not None and kept[0] is state.__dict__.get("babel_locale"):
+            return kept[1]
+    locale = get_locale()
+    name = str(locale)
+    state = _babel_state()
+    if state is not None and locale is not None:
+        state.ruyi_locale = (locale, name)
+    return name
+
+
 def request_translations():
     """Flask-Babel's :func:`~flask_babel.get_translations`, looked up once per request (and
     per locale: it is looked up again when the locale changes, e.g. inside ``force_locale``).
 
     Kept beside Flask-Babel's own per-request state, with the locale it was found for."""
-    try:
-        state = g._get_current_object().__dict__.get("_flask_babel")
-    except RuntimeError:  # no application context: what Flask-Babel gives there
-        return NullTranslations()
+    state = _babel_state()
     if state is not None:
         kept = state.__dict__.get("ruyi_translations")
         if kept is not None and kept[0] is state.__dict__.get("babel_locale"):
             return kept[1]
+    if not g:  # no application context: what Flask-Babel gives there
+        return NullTranslations()
     translations = get_translations()
     state = g._flask_babel
     state.ruyi_translations = (getattr(state, "babel_locale", None), translations)

@@ -28,8 +28,10 @@ from urllib.parse import quote
 from babel import Locale
 from babel.dates import format_date, format_time, get_datetime_format
 from flask import request, url_for
-from flask_babel import format_datetime, get_locale, get_timezone
+from flask_babel import format_datetime, get_timezone
 from markupsafe import Markup
+
+from app.core.i18n import locale_name
 
 #: (language, id of the mapping) → (the mapping, its translation); the mapping is kept so its
 #: id can never be reused by another object while the entry exists.
@@ -40,7 +42,7 @@ _labels_lock = Lock()
 def translated(labels: dict) -> dict:
     """``labels`` (values lazy strings) with every value translated into the request's
     language; the same keys, so templates index it exactly as the original."""
-    key = (str(get_locale()), id(labels))
+    key = (locale_name(), id(labels))
     entry = _labels.get(key)
     if entry is None or entry[0] is not labels:
         entry = (labels, {name: str(label) for name, label in labels.items()})
@@ -59,7 +61,7 @@ def datetimeformat(value, format=None) -> str:
 def short_datetimes():
     """``datetimeformat(value, 'short')`` as a function of a datetime ``value``, with the
     request's language and time zone read once: for a list's rows."""
-    zone, locale = get_timezone(), str(get_locale())
+    zone, locale = get_timezone(), locale_name()
     pattern = _short_pattern(locale)
 
     def short(value: datetime) -> str:
@@ -122,7 +124,7 @@ def fragment(key: tuple, render) -> Markup:
     """The markup ``render()`` gives, kept per language, application root and ``key``:
     ``key`` must hold everything the fragment shows besides translated text and links
     (input, choices, errors...)."""
-    full_key = (str(get_locale()), request.script_root, key)
+    full_key = (locale_name(), request.script_root, key)
     # the output of an autoescaped template
     return kept(_fragments, full_key, lambda: Markup(render()), MAX_FRAGMENTS)  # noqa: S704
 

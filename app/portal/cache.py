@@ -23,10 +23,10 @@ from threading import Lock
 
 import sqlalchemy as sa
 from flask import current_app, request, session
-from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from app.core.i18n import locale_name
 from app.extensions import db
 from app.tickets.models import Category
 
@@ -99,7 +99,7 @@ def blank_page(render) -> str:
     """The blank form page for this request: cached per language, path and choices version;
     ``render()`` renders it when missing. The visitor's CSRF token is put in its place."""
     token = generate_csrf()
-    key = (str(get_locale()), request.path, _current_choices().version)
+    key = (locale_name(), request.path, _current_choices().version)
     pages = _state()["pages"]
     page = pages.get(key)
     if page is None:

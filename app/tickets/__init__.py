@@ -1,9 +1,9 @@
 """Tickets (工单): intake, dispatch, handling, reply, follow-up and SLA (DOMAIN §3)."""
 
 from flask import Blueprint
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from app.core.i18n import locale_name
 from app.core.navigation import register_nav
 from app.core.permissions import Permission
 from app.core.rendering import kept, translated
@@ -41,7 +41,7 @@ def _ticket_labels():
               "supervision_labels": SUPERVISION_STATUS_LABELS, "sla_labels": SLA_STATUS_LABELS,
               "mode_labels": SERVICE_MODE_LABELS, "demand_labels": DEMAND_TYPE_LABELS,
               "urgency_labels": URGENCY_LABELS}
-    translated_labels = kept(_translated_labels, str(get_locale()), lambda: {
+    translated_labels = kept(_translated_labels, locale_name(), lambda: {
         name: translated(mapping) for name, mapping in labels.items()}, 16)
     return {**translated_labels, "public_reasons": PUBLIC_REASONS, "sla_styles": SLA_STATUS_STYLES}
 

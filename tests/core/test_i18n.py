@@ -162,3 +162,20 @@ def test_template_gettext_outside_a_request_is_what_flask_babel_gives(app):
     reference = app.jinja_env.from_string("{{ _('Sign in') }}", globals=_jinja_reference_globals())
     with app.app_context():                             # a command or job: the default locale
         assert template.render() == reference.render() == "登录"
+
+
+def test_locale_name_is_flask_babel_s_locale_and_follows_its_changes(app):
+    from flask import session
+    from flask_babel import force_locale, get_locale, refresh
+
+    from app.core.i18n import locale_name
+
+    for header, name in (("zh-CN", "zh_Hans_CN"), ("zh-HK", "zh_Hant"), ("en", "en")):
+        with app.test_request_context(headers={"Accept-Language": header}):
+            assert locale_name() == locale_name() == str(get_locale()) == name
+            with force_locale("en" if name != "en" else "zh_Hant"):
+                assert locale_name() == str(get_locale()) != name
+            assert locale_name() == name
+            session["lang"] = "zh_Hant" if name != "zh_Hant" else "en"
+            refresh()
+            assert locale_name() == str(get_locale()) != name
