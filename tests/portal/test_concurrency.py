@@ -61,11 +61,14 @@ def test_a_plain_transaction_takes_no_lock_until_it_writes(tmp_path):
 # -- writers wait their turn on a file lock, not in SQLite's sleeping busy handler -----------
 
 
-def _table(tmp_path) -> sa.Engine:
+@pytest.fixture
+def file_db(tmp_path):
+    """A SQLite file database with one table, disposed of after the test."""
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'lock.db'}")
     with engine.begin() as setup:
         setup.exec_driver_sql("CREATE TABLE t (x INTEGER)")
-    return engine
+    yield engine
+    engine.dispose()
 
 
 def _writer_lock_taken(tmp_path) -> bool:
@@ -81,37 +84,28 @@ def _writer_lock_taken(tmp_path) -> bool:
 
 
 @pytest.mark.parametrize("end", ["commit", "rollback", "close"])
-def test_an_immediate_writer_holds_the_file_lock_until_its_transaction_ends(tmp_path, end):
-    engine = _table(tmp_path)
-    writer = engine.connect().execution_options(sqlite_begin_immediate=True)
-    try:
+def test_an_immediate_writer_holds_the_file_lock_until_its_transaction_ends(
+        file_db, tmp_path, end):
+    with file_db.connect().execution_options(sqlite_begin_immediate=True) as writer:
         assert not _writer_lock_taken(tmp_path)
         writer.begin()
         writer.exec_driver_sql("INSERT INTO t VALUES (1)")
         assert _writer_lock_taken(tmp_path)
         getattr(writer, end)()
         assert not _writer_lock_taken(tmp_path)
-    finally:
-        writer.close()
-        engine.dispose()
 
 
-def test_a_plain_transaction_leaves_the_file_lock_alone(tmp_path):
-    engine = _table(tmp_path)
-    try:
-        with engine.begin() as connection:
-            connection.exec_driver_sql("INSERT INTO t VALUES (1)")
-            assert not _writer_lock_taken(tmp_path)
-    finally:
-        engine.dispose()
+def test_a_plain_transaction_leaves_the_file_lock_alone(file_db, tmp_path):
+    with file_db.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+        assert not _writer_lock_taken(tmp_path)
 
 
-def test_a_second_writer_of_the_same_thread_is_refused_not_hung(tmp_path):
+def test_a_second_writer_of_the_same_thread_is_refused_not_hung(file_db, tmp_path):
     """Two immediate transactions in one thread would wait on each other for ever behind the
     file lock; the second one falls back to SQLite's own lock and its busy timeout."""
-    engine = _table(tmp_path)
-    first = engine.connect().execution_options(sqlite_begin_immediate=True)
-    second = engine.connect().execution_options(sqlite_begin_immediate=True)
+    first = file_db.connect().execution_options(sqlite_begin_immediate=True)
+    second = file_db.connect().execution_options(sqlite_begin_immediate=True)
     try:
         first.begin()
         second.connection.driver_connection.execute("PRAGMA busy_timeout=0")
@@ -124,15 +118,12 @@ def test_a_second_writer_of_the_same_thread_is_refused_not_hung(tmp_path):
     finally:
         first.close()
         second.close()
-        engine.dispose()
 
 
-def test_begin_write_ends_a_reading_transaction_and_starts_a_writer(tmp_path):
+def test_begin_write_ends_a_reading_transaction_and_starts_a_writer(file_db, tmp_path):
     """A form's cache refresh or the signed-in user's row may have been read first: a reading
     transaction cannot wait for a busy writer, so it ends and the write turn starts fresh."""
-    engine = _table(tmp_path)
-    session = Session(engine)
-    try:
+    with Session(file_db) as session:
         session.execute(sa.text("SELECT count(*) FROM t")).scalar()
         begin_write(session)
         assert _writer_lock_taken(tmp_path)
@@ -140,13 +131,9 @@ def test_begin_write_ends_a_reading_transaction_and_starts_a_writer(tmp_path):
         session.execute(sa.text("INSERT INTO t VALUES (1)"))
         session.commit()
         assert not _writer_lock_taken(tmp_path)
-    finally:
-        session.close()
-        engine.dispose()
 
 
-def test_begin_write_refuses_to_commit_changes_early(tmp_path):
-    engine = _table(tmp_path)
+def test_begin_write_refuses_to_commit_changes_early(file_db):
     metadata = sa.MetaData()
     table = sa.Table("t", metadata, sa.Column("x", sa.Integer, primary_key=True))
 
@@ -154,13 +141,9 @@ def test_begin_write_refuses_to_commit_changes_early(tmp_path):
         pass
 
     registry().map_imperatively(Row, table)
-    session = Session(engine)
-    try:
+    with Session(file_db) as session:
         with session.no_autoflush:
             session.execute(sa.text("SELECT 1"))
             session.add(Row())
         with pytest.raises(RuntimeError, match="after changes"):
             begin_write(session)
-    finally:
-        session.close()
-        engine.dispose()
