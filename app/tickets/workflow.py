@@ -141,7 +141,7 @@ PUBLIC_EVENTS = frozenset({
 PUBLIC_REASONS = frozenset({"reject_intake", "withdraw"})
 
 #: How each kind of event reads on the timeline.
-EVENT_LABELS = {"create": _l("Created"), **{name: a.label for name, a in ACTIONS.items()}}
+EVENT_LABELS = {"create": _l("Ticket created"), **{name: a.label for name, a in ACTIONS.items()}}
 
 
 def action(name: str) -> Action:
