@@ -30,7 +30,7 @@ from app.firms.models import Firm
 from app.portal import attachments
 from app.portal.models import AnswerSnippet, FirmRegistration, RegistrationStatus
 from app.sla.enums import SlaStep
-from app.tickets import deadlines
+from app.tickets import deadlines, system_texts
 from app.tickets import services as tickets
 from app.tickets.models import (
     Category,
@@ -211,8 +211,7 @@ def _note_taiwan(ticket: Ticket) -> None:
     db.session.add(Comment(
         ticket_id=ticket.id, author_id=None, visibility=CommentVisibility.INTERNAL,
         created_at=now_utc(),
-        body=_("The requester is Taiwan-invested or a Taiwan compatriot: route to Taiwan "
-               "affairs handling.")))
+        body=_(system_texts.TAIWAN_ROUTING)))
 
 
 def promised_answer_at(ticket: Ticket) -> datetime:

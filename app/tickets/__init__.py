@@ -30,6 +30,7 @@ def _ticket_labels():
         STATUS_LABELS,
         SUPERVISION_STATUS_LABELS,
     )
+    from app.tickets.system_texts import shown
     from app.tickets.workflow import EVENT_LABELS, PUBLIC_REASONS
 
     # Translated once per language and process, not once per row (app/core/rendering.py);
@@ -43,7 +44,8 @@ def _ticket_labels():
               "urgency_labels": URGENCY_LABELS}
     translated_labels = kept(_translated_labels, locale_name(), lambda: {
         name: translated(mapping) for name, mapping in labels.items()}, 16)
-    return {**translated_labels, "public_reasons": PUBLIC_REASONS, "sla_styles": SLA_STATUS_STYLES}
+    return {**translated_labels, "public_reasons": PUBLIC_REASONS, "sla_styles": SLA_STATUS_STYLES,
+            "system_text": shown}
 
 
 #: language → the context's translated label mappings (:func:`_ticket_labels`).

@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload, lazyload
 
 from app.extensions import db
 from app.sla.enums import SlaStatus, SlaStep
-from app.tickets import deadlines
+from app.tickets import deadlines, system_texts
 from app.tickets.models import SupervisionOrder, Ticket, TicketStatus, Urge
 from app.tickets.services import batched_transitions, transition
 
@@ -175,11 +175,11 @@ def _urge_or_supervise(ticket, sla, now, urge_keys, order_keys, result) -> None:
     name, key = action
     if name == "supervise":
         transition(ticket, "supervise", None, dedupe_key=key,
-                   reason=_("Automatic supervision: the handling deadline has passed."))
+                   reason=_(system_texts.AUTO_SUPERVISION))
         result.supervised += 1
     else:
         transition(ticket, "urge", None, dedupe_key=key,
-                   reason=_("Automatic reminder: the handling deadline is near."))
+                   reason=_(system_texts.AUTO_REMINDER))
         result.urged += 1
 
 

@@ -31,7 +31,7 @@ from app.db import insert_row
 from app.extensions import db
 from app.notifications.services import add_in_app, notify, notify_all
 from app.sla.enums import SlaStatus, SlaStep
-from app.tickets import deadlines
+from app.tickets import deadlines, system_texts
 from app.tickets.models import (
     FINISHED_STATES,
     Channel,
@@ -931,7 +931,7 @@ def supply_information(ticket: Ticket, actor: User, text: str, **kwargs) -> Tick
     """The firm adds what was missing; a suspended ticket then resumes automatically."""
     event = transition(ticket, "supply_info", actor, text=text, **kwargs)
     if ticket.status == S.SUSPENDED:
-        transition(ticket, "resume", None, reason=_("The firm supplied the missing information."))
+        transition(ticket, "resume", None, reason=_(system_texts.FIRM_SUPPLIED))
     return event
 
 

@@ -32,6 +32,7 @@ from app.tickets.forms import (
 )
 from app.tickets.models import Category, Ticket
 from app.tickets.models.enums import STATUS_LABELS
+from app.tickets.system_texts import shown
 from app.tickets.workflow import ACTIONS, EVENT_LABELS, PUBLIC_REASONS
 
 
@@ -234,7 +235,7 @@ def _timeline_html(rows, staff: bool, sees_evaluator: bool) -> Markup:
                 change = (f"({_text(status_labels.get(row.from_status, ''))} → "
                           f"{_text(status_labels.get(row.to_status, ''))})")
             if row.text and (staff or action in PUBLIC_REASONS):
-                text = f"<div>{_text(row.text)}</div>"
+                text = f"<div>{_text(shown(row.text, gettext))}</div>"
             if action == "suspend" and row.data and row.data.get("missing_info"):
                 more = f"<div>{missing % {'what': row.data['missing_info']}}</div>"
             parts.append(
@@ -244,6 +245,7 @@ def _timeline_html(rows, staff: bool, sees_evaluator: bool) -> Markup:
                 f"\n        {change}\n        {text}\n        {more}\n      </li>\n      \n      ")
         else:
             internal = row.visibility != "public"
+            body = _text(shown(row.text, gettext))
             parts.append(
                 '\n      \n      <li class="list-group-item small '
                 f'{"list-group-item-warning" if internal else ""}">\n        '
@@ -251,7 +253,7 @@ def _timeline_html(rows, staff: bool, sees_evaluator: bool) -> Markup:
                 f"<strong>{_text(row.who or '')}</strong>\n        "
                 + (f'<span class="badge text-bg-warning">{internal_label}</span>' if internal
                    else "")
-                + f'\n        <div style="white-space: pre-wrap">{_text(row.text)}</div>'
+                + f'\n        <div style="white-space: pre-wrap">{body}</div>'
                 "\n      </li>\n      \n      ")
     return Markup("".join(parts))  # noqa: S704 - every value above escaped
 
