@@ -8,6 +8,7 @@ timestamp mixin, and a helper for enum columns stored with a named CHECK constra
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import sqlite3
 import threading
@@ -262,14 +263,10 @@ def _foreign_key_values(relationship, target) -> dict:
             for local, remote in relationship.local_remote_pairs}
 
 
-_inserts: dict[sa.Table, sa.Insert] = {}
-
-
+@functools.cache
 def _insert_returning_key(table: sa.Table) -> sa.Insert:
     """``INSERT … RETURNING <primary key>``, built once per table."""
-    if table not in _inserts:
-        _inserts[table] = table.insert().returning(*table.primary_key.columns)
-    return _inserts[table]
+    return table.insert().returning(*table.primary_key.columns)
 
 
 #: Tables no model describes: SQLite's full-text index of the ticket search key and the

@@ -70,35 +70,30 @@ def _babel_state():
 def locale_name() -> str:
     """``str(get_locale())``, looked up once per request and locale: list pages key what they
     keep by it a dozen times a request, and each look-up cost some twenty Python calls."""
-    state = _babel_state()
-    if state is not None:
-        kept = state.__dict__.get("ruyi_locale")
-        if kept is not None and kept[0] is state.__dict__.get("babel_locale"):
-            return kept[1]
-    locale = get_locale()
-    name = str(locale)
-    state = _babel_state()
-    if state is not None and locale is not None:
-        state.ruyi_locale = (locale, name)
-    return name
+    return _per_locale("ruyi_locale", lambda: str(get_locale()))
 
 
 def request_translations():
     """Flask-Babel's :func:`~flask_babel.get_translations`, looked up once per request (and
-    per locale: it is looked up again when the locale changes, e.g. inside ``force_locale``).
+    per locale: it is looked up again when the locale changes, e.g. inside ``force_locale``)."""
+    return _per_locale("ruyi_translations",
+                       lambda: get_translations() if g else NullTranslations())
 
-    Kept beside Flask-Babel's own per-request state, with the locale it was found for."""
+
+def _per_locale(attribute: str, make):
+    """``make()``, kept beside Flask-Babel's per-request state as ``attribute`` with the
+    locale it was made for, and made again once the locale changes (``force_locale``,
+    ``refresh()``). Outside an application context it is made each time."""
     state = _babel_state()
     if state is not None:
-        kept = state.__dict__.get("ruyi_translations")
+        kept = state.__dict__.get(attribute)
         if kept is not None and kept[0] is state.__dict__.get("babel_locale"):
             return kept[1]
-    if not g:  # no application context: what Flask-Babel gives there
-        return NullTranslations()
-    translations = get_translations()
-    state = g._flask_babel
-    state.ruyi_translations = (getattr(state, "babel_locale", None), translations)
-    return translations
+    value = make()
+    state = _babel_state()  # the look-up above may have created it
+    if state is not None:
+        setattr(state, attribute, (state.__dict__.get("babel_locale"), value))
+    return value
 
 
 # The template callables Jinja's i18n extension makes with ``newstyle=True`` from the ones

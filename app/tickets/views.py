@@ -142,9 +142,9 @@ def _load(reference: str) -> Ticket:
     return ticket
 
 
-#: Dialog fields choosing a unit: the unit list is read only when a dialog shows one.
 #: Form options for the page's comment and attachment forms, shown with the action form's token.
 NO_CSRF = {"csrf": False}
+#: Dialog fields choosing a unit: the unit list is read only when a dialog shows one.
 UNIT_FIELDS = frozenset({"lead_unit", "suggested_unit", "assisting_units"})
 
 
@@ -260,27 +260,28 @@ def _timeline_html(rows, staff: bool, sees_evaluator: bool) -> Markup:
 
 def _dialog_field():
     """``dialog_field(field)``: the forms macro's markup of one field of the page's dialogs,
-    kept per language, form and field state (:func:`app.core.forms.field_state`): the page
-    shows the same empty fields to everyone, and WTForms renders each one slowly."""
-    macro = current_app.jinja_env.get_template("_macros/forms.html").module.render_field
-
-    def render(field):
-        key = ("tickets.dialog", type(field._form).__name__, field_state(field))
-        return fragment(key, lambda: macro(field))
-
-    return render
+    kept (:func:`_kept_field`): the page shows the same empty fields to everyone, and WTForms
+    renders each one slowly."""
+    return _kept_field("tickets.dialog", current_app.jinja_env.get_template(
+        "_macros/forms.html").module.render_field)
 
 
 def _field_widget():
     """``field_widget(field, **attributes)``: the field's bare widget with ``attributes``,
-    kept like :func:`_dialog_field` (the attachment form's select: its HTML attributes alone
-    cost WTForms a few hundred Python calls)."""
-    def render(field, **attributes):
-        key = ("tickets.widget", type(field._form).__name__, field_state(field),
-               tuple(sorted(attributes.items())))
-        return fragment(key, lambda: field(**attributes))
+    kept (:func:`_kept_field`; the attachment form's select: its HTML attributes alone cost
+    WTForms a few hundred Python calls)."""
+    return _kept_field("tickets.widget", lambda field, **attributes: field(**attributes))
 
-    return render
+
+def _kept_field(kind: str, render):
+    """``render(field, **attributes)`` kept per language, form, field state
+    (:func:`app.core.forms.field_state`) and attributes."""
+    def kept_render(field, **attributes):
+        key = (kind, type(field._form).__name__, field_state(field),
+               tuple(sorted(attributes.items())))
+        return fragment(key, lambda: render(field, **attributes))
+
+    return kept_render
 
 
 @bp.route("/new", methods=["GET", "POST"])
