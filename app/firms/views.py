@@ -24,6 +24,7 @@ from app.core import audit
 from app.core.clock import today_local
 from app.core.forms import ConfirmForm, options
 from app.core.pagination import paginate
+from app.core.panels import FIRM_PAGE, panel_values, panels_for
 from app.core.permissions import Permission, require, require_permission
 from app.core.transactions import commit_or_explain
 from app.extensions import db
@@ -48,8 +49,6 @@ from app.firms.models import (
     FirmTag,
     LegacyUscc,
 )
-from app.tickets.panels import firm_ticket_panel
-from app.visits.panels import firm_panels
 
 #: The firm list counts matches only this far past the current page ("more than 10000"):
 #: exact counts of 100,000 firms cost more than the page itself.
@@ -120,8 +119,8 @@ def _render_firm(firm: Firm, revealed: dict | None = None):
     return render_template("firms/detail.html", firm=firm, history=history, legacy=legacy,
                            industry=industry, revealed=revealed or {}, confirm=ConfirmForm(),
                            commissioner_form=commissioner_form,
-                           **firm_panels(firm, current_user),
-                           **firm_ticket_panel(firm, current_user))
+                           page_panels=panels_for(FIRM_PAGE),
+                           **panel_values(FIRM_PAGE, firm, current_user))
 
 
 def _commissioner_choices():

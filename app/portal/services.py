@@ -19,7 +19,7 @@ from sqlalchemy.orm import lazyload
 from app.auth import services as accounts
 from app.auth.models import User
 from app.auth.passwords import generate_temporary_password
-from app.core import audit, mail
+from app.core import audit, mail, storage
 from app.core.clock import now_utc, to_local
 from app.core.errors import ValidationFailed
 from app.core.permissions import Role, role_has
@@ -27,10 +27,9 @@ from app.core.validators import normalise_mobile
 from app.extensions import db
 from app.firms import uscc as uscc_rules
 from app.firms.models import Firm
-from app.portal import attachments
 from app.portal.models import AnswerSnippet, FirmRegistration, RegistrationStatus
 from app.sla.enums import SlaStep
-from app.tickets import deadlines, system_texts
+from app.tickets import attachment_files, deadlines, system_texts
 from app.tickets import services as tickets
 from app.tickets.models import (
     Category,
@@ -192,7 +191,7 @@ def submit_request(data: RequestData, *, actor: User | None, ip: str | None,
                                     firm_name=data.firm_name.strip(), uscc=code))
     if data.is_taiwan:
         _note_taiwan(ticket)
-    attachments.store(ticket, checked, uploaded_by=actor)
+    attachment_files.store(ticket, checked, uploaded_by=actor)
     _confirm(ticket, tracking_link(ticket))
     logger.info("portal request %s (%s, firm %s)", ticket.reference, ticket.channel,
                 ticket.firm_id or "unregistered")
@@ -201,7 +200,7 @@ def submit_request(data: RequestData, *, actor: User | None, ip: str | None,
 
 def _checked_files(files):
     try:
-        return attachments.check_files(files)
+        return storage.check_files(files)
     except ValidationFailed as error:
         raise FieldError("attachments", str(error)) from error
 
@@ -274,7 +273,8 @@ def supply_information(ticket: Ticket, actor, text: str, files=None) -> None:
         raise ValidationFailed(_("Information can be added while the ticket waits for you."))
     checked = _checked_files(files)
     tickets.supply_information(ticket, actor, text)
-    attachments.store(ticket, checked, uploaded_by=actor if getattr(actor, "id", None) else None)
+    attachment_files.store(ticket, checked,
+                           uploaded_by=actor if getattr(actor, "id", None) else None)
 
 
 def withdraw(ticket: Ticket, actor, reason: str) -> None:

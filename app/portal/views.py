@@ -30,7 +30,7 @@ from app.core.permissions import require, require_permission
 from app.core.security import public
 from app.extensions import db, limiter
 from app.firms.models import Firm
-from app.portal import attachments, bp, cache, queries, services
+from app.portal import bp, cache, queries, services
 from app.portal.forms import (
     AnswerForm,
     ApproveForm,
@@ -48,6 +48,7 @@ from app.portal.forms import (
 )
 from app.portal.models import REGISTRATION_STATUS_LABELS, AnswerSnippet, FirmRegistration
 from app.ratings import services as ratings
+from app.tickets import attachment_files
 from app.tickets.models import Ticket
 
 register_nav("portal.my_tickets", _l("My requests"), P.PORTAL_USE, order=10)
@@ -296,7 +297,7 @@ def _perform(ticket: Ticket, actor, action: str, form) -> None:
 def _send_attachment(ticket: Ticket, name: str):
     row = queries.public_attachment(ticket, name)
     require(row is not None)
-    return send_file(attachments.path_of(row), mimetype=row.content_type, as_attachment=True,
+    return send_file(attachment_files.path_of(row), mimetype=row.content_type, as_attachment=True,
                      download_name=row.original_name)
 
 

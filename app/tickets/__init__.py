@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.core.i18n import locale_name
 from app.core.navigation import register_nav
+from app.core.panels import FIRM_PAGE, register_panel
 from app.core.permissions import Permission
 from app.core.rendering import kept, translated
 
@@ -52,4 +53,6 @@ def _ticket_labels():
 _translated_labels: dict[str, dict] = {}
 
 
-from app.tickets import catalogue_admin, cli, models, views  # noqa: E402,F401
+from app.tickets import catalogue_admin, cli, models, panels, views  # noqa: E402,F401
+
+register_panel(FIRM_PAGE, "tickets", "tickets/_firm_panel.html", panels.firm_ticket_panel, order=10)

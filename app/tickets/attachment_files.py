@@ -1,8 +1,9 @@
-"""Files on the staff ticket page: the portal's one storage service, used with the staff limit.
+"""A ticket's files: stored, listed to whoever may see them, downloaded with an audit trail.
 
 The checks (type by content, size, random stored name outside ``static/``) live in
-:mod:`app.portal.attachments`; this module adds who may see which file and the audit trail.
-Firm users see public files only; everyone else who may view the ticket sees all of them.
+:mod:`app.core.storage`; this module records the files on their ticket and adds who may see
+which file. Firm users see public files only; everyone else who may view the ticket sees all
+of them. The public portal stores its requesters' files through :func:`store` as well.
 """
 
 from __future__ import annotations
@@ -10,14 +11,35 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.core import audit
+from app.core import audit, storage
+from app.core.clock import now_utc
 from app.core.errors import ValidationFailed
 from app.core.permissions import Permission
 from app.extensions import db
-from app.portal import attachments as storage
 from app.tickets.models import Attachment, CommentVisibility
 
-path_of = storage.path_of
+
+def store(ticket, checked, uploaded_by=None,
+          visibility: CommentVisibility = CommentVisibility.PUBLIC) -> list[Attachment]:
+    """Write checked files (:func:`app.core.storage.check_files`) under random names and
+    record them on the ticket (public unless staff mark them internal)."""
+    rows = []
+    for original_name, content, content_type in checked:
+        saved = storage.save(content)
+        row = Attachment(ticket_id=ticket.id, uploaded_by_id=getattr(uploaded_by, "id", None),
+                         visibility=visibility, original_name=original_name,
+                         stored_name=saved.stored_name, content_type=content_type,
+                         size_bytes=saved.size_bytes, sha256=saved.sha256,
+                         created_at=now_utc())
+        db.session.add(row)
+        rows.append(row)
+    db.session.flush()
+    return rows
+
+
+def path_of(row: Attachment) -> str:
+    """The file of an attachment row on disk."""
+    return storage.path_of(row.stored_name)
 
 
 def sees_internal(user) -> bool:
@@ -56,8 +78,7 @@ def attach(ticket, user, upload, visibility: str) -> Attachment:
     checked = storage.check_files([upload], limit_setting="TICKET_UPLOAD_MAX_BYTES")
     if not checked:
         raise ValidationFailed(_("Choose a file to attach."))
-    [row] = storage.store(ticket, checked, uploaded_by=user,
-                          visibility=CommentVisibility(visibility))
+    [row] = store(ticket, checked, uploaded_by=user, visibility=CommentVisibility(visibility))
     audit.record("ticket.attachment_upload", actor=user, obj=row,
                  details={"ticket": ticket.reference, "name": row.original_name,
                           "size": row.size_bytes, "visibility": row.visibility.value})

@@ -14,6 +14,7 @@ from app.core.clock import now_utc
 from app.core.errors import DomainError
 from app.core.forms import field_state, hidden_field, options
 from app.core.pagination import page_number
+from app.core.panels import TICKET_PAGE, panel_values, panels_for
 from app.core.permissions import Permission, require, require_permission
 from app.core.rendering import fragment, translated
 from app.extensions import db
@@ -197,6 +198,7 @@ def _render(ticket: Ticket, form: ActionForm | None = None, open_action: str | N
         sees_evaluator=sees_evaluator, hidden_field=hidden_field, field_widget=_field_widget(),
         timeline=_macro("tickets/_timeline.html", "timeline"),
         timeline_entries=timeline.entries(records.timeline, staff, sees_evaluator),
+        page_panels=panels_for(TICKET_PAGE), **panel_values(TICKET_PAGE, ticket, user),
     ), status
 
 

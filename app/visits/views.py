@@ -66,14 +66,6 @@ def _labels():
             "ticket_url": ticket_url, "today": today_local()}
 
 
-@bp.app_context_processor
-def _ticket_links():
-    """``ticket_links(ticket)`` for the ticket page's "from visit / for project" lines."""
-    from app.visits.panels import ticket_links
-
-    return {"ticket_links": lambda ticket: ticket_links(ticket, current_user)}
-
-
 def ticket_url(ticket) -> str | None:
     """The staff page of a ticket, when the user may open it."""
     if not ticket.can_view(current_user):

@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
-from app.core import mail
+from app.core import mail, storage
 from app.core.permissions import Role
 from app.extensions import db
-from app.portal import attachments
 from app.portal.models import FirmRegistration
+from app.tickets import attachment_files
 from app.tickets import services as tickets
 from app.tickets.models import CommentVisibility, TicketStatus
 from tests.helpers import csrf_token, post_form
@@ -123,7 +123,7 @@ def two_firms(cast, app):
     for name, firm in (("a", cast.firm_a), ("b", cast.firm_b)):
         ticket = submit(uscc=firm.uscc, title=f"{name}的诉求")
         checked = [("f.pdf", b"%PDF-1.4 " + name.encode(), "application/pdf")]
-        [row] = attachments.store(ticket, checked)
+        [row] = attachment_files.store(ticket, checked)
         tickets.add_comment(ticket, cast.dispatcher, f"内部备注{name}",
                             CommentVisibility.INTERNAL)
         db.session.commit()
@@ -199,7 +199,7 @@ def test_staff_have_no_firm_pages(client, login_as, cast, path):
 
 def test_a_firm_file_is_not_in_the_web_root(app, two_firms):
     _ticket, row = two_firms["a"]
-    path = attachments.path_of(row)
+    path = attachment_files.path_of(row)
     assert not path.startswith(app.static_folder)
     with open(path, "rb") as handle:
         assert handle.read().startswith(b"%PDF")
@@ -209,7 +209,7 @@ def test_the_upload_is_checked_by_content_not_name(app):
     from app.core.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed):
-        attachments.check_files([FakeUpload("a.pdf", b"MZ\x90\x00 not a pdf")])
+        storage.check_files([FakeUpload("a.pdf", b"MZ\x90\x00 not a pdf")])
 
 
 class FakeUpload:

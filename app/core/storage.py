@@ -1,9 +1,12 @@
-"""Files attached to a ticket by a requester or by staff: checked, then stored outside web root.
+"""Uploaded files: checked, then kept outside the web root under random names.
 
 The type is decided by :func:`app.core.file_types.identify` — the file's content, which must
 agree with its extension; never the browser's claim — and the file is saved under a random name
 in ``TICKET_UPLOAD_DIR`` (default ``instance/uploads``), so nothing uploaded can be served as a
 page or reach another path. Every check runs before anything is written.
+
+This module knows bytes and names only; which record a file belongs to, and who may fetch it,
+is the owning domain's business (:mod:`app.tickets.attachment_files`).
 """
 
 from __future__ import annotations
@@ -11,17 +14,24 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
 
 from app.core import file_types
-from app.core.clock import now_utc
 from app.core.errors import ValidationFailed
-from app.extensions import db
-from app.tickets.models import Attachment, CommentVisibility
 
 MAX_FILES = 5
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file written by :func:`save`: its random name on disk, size and SHA-256."""
+
+    stored_name: str
+    size_bytes: int
+    sha256: str
 
 
 def storage_dir() -> str:
@@ -56,26 +66,14 @@ def check_files(files, limit_setting: str = "PORTAL_UPLOAD_MAX_BYTES"
     return checked
 
 
-def store(ticket, checked, uploaded_by=None,
-          visibility: CommentVisibility = CommentVisibility.PUBLIC) -> list[Attachment]:
-    """Write checked files under random names and record them on the ticket (public unless
-    staff mark them internal)."""
-    rows = []
-    for original_name, content, content_type in checked:
-        stored = secrets.token_hex(16)
-        with open(os.path.join(storage_dir(), stored), "xb") as handle:
-            handle.write(content)
-        row = Attachment(ticket_id=ticket.id, uploaded_by_id=getattr(uploaded_by, "id", None),
-                         visibility=visibility, original_name=original_name,
-                         stored_name=stored, content_type=content_type,
-                         size_bytes=len(content), sha256=hashlib.sha256(content).hexdigest(),
-                         created_at=now_utc())
-        db.session.add(row)
-        rows.append(row)
-    db.session.flush()
-    return rows
+def save(content: bytes) -> StoredFile:
+    """Write checked content under a new random name (never overwriting a file)."""
+    stored = secrets.token_hex(16)
+    with open(os.path.join(storage_dir(), stored), "xb") as handle:
+        handle.write(content)
+    return StoredFile(stored, len(content), hashlib.sha256(content).hexdigest())
 
 
-def path_of(row: Attachment) -> str:
-    """The file on disk (the stored name is random hex, so it cannot escape the directory)."""
-    return os.path.join(storage_dir(), row.stored_name)
+def path_of(stored_name: str) -> str:
+    """The file on disk (a stored name is random hex, so it cannot escape the directory)."""
+    return os.path.join(storage_dir(), stored_name)
