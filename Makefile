@@ -36,9 +36,11 @@ run: $(VENV)/.installed compile-translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed --if-empty
 	@echo
-	@echo "Ruyi is starting on http://$(HOST):$(PORT)/"
+	@echo "Ruyi is starting on http://$(HOST):$(PORT)/ with one job consumer (Ctrl-C stops both)"
 	@$(BIN)/flask demo accounts
 	@echo
+	@trap 'kill -TERM $$consumer 2>/dev/null; wait $$consumer' EXIT INT TERM; \
+	$(BIN)/flask jobs worker --workers 2 & consumer=$$!; \
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.dev-installed compile-translations

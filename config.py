@@ -26,6 +26,16 @@ def _default_sqlite_url() -> str:
     return "sqlite:///" + str(BASE_DIR / "instance" / "ruyi.db")
 
 
+def _default_jobs_url() -> str:
+    return "sqlite:///" + str(BASE_DIR / "instance" / "jobs.db")
+
+
+def _env_schedules(name: str) -> dict[str, str]:
+    """``kind=cron;kind=off`` → ``{kind: cron}`` (cron's five fields, Beijing time)."""
+    entries = (part.partition("=") for part in os.environ.get(name, "").split(";"))
+    return {kind.strip(): cron.strip() for kind, _, cron in entries if kind.strip()}
+
+
 class ConfigError(RuntimeError):
     """Raised when a configuration cannot start safely (e.g. production without a secret)."""
 
@@ -105,6 +115,24 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "ruyi@localhost")
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
+    # Background jobs (app/jobs, Huey). The job store: SQLite beside the database on one
+    # machine, Redis (with persistence) shared by every web server and consumer on several.
+    JOBS_URL = os.environ.get("JOBS_URL") or _default_jobs_url()
+    #: The queue's name in the store: keep it per installation (tests use one per run).
+    JOBS_NAME = os.environ.get("JOBS_NAME", "ruyi")
+    #: Run each job at once in the process that enqueues it (after its commit): tests only.
+    JOBS_IMMEDIATE = _env_bool("JOBS_IMMEDIATE", False)
+    #: Worker threads of one ``flask jobs worker`` (its default ``--workers``).
+    JOBS_WORKERS = _env_int("JOBS_WORKERS", 2)
+    #: A long job writes its progress at most this often (seconds).
+    JOBS_PROGRESS_SECONDS = _env_int("JOBS_PROGRESS_SECONDS", 1)
+    #: A running job whose consumer has not been heard of for this long is taken as dead.
+    JOBS_STALE_SECONDS = _env_int("JOBS_STALE_SECONDS", 300)
+    #: Finished job records are kept this many days, then removed by the daily clean-up.
+    JOBS_KEEP_DAYS = _env_int("JOBS_KEEP_DAYS", 30)
+    #: Times of the periodic jobs, e.g. ``sla.scan=*/10 * * * *;reports.send_weekly=off``.
+    JOBS_SCHEDULES = _env_schedules("JOBS_SCHEDULES")
+
     @classmethod
     def validate(cls) -> None:
         """Refuse unsafe settings; the base class accepts anything."""
@@ -127,6 +155,9 @@ class TestingConfig(Config):
     MAIL_BACKEND = "capture"
     PORTAL_CHOICES_TTL = 0  # tests change categories by rollback too: always re-read
     QUEUE_CHOICES_TTL = 0
+    #: Jobs run in the test's own transaction, the real code path without a consumer.
+    JOBS_IMMEDIATE = True
+    JOBS_URL = "memory://"
 
 
 class ProductionConfig(Config):

@@ -34,6 +34,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     _trust_proxies(app)
     register_extensions(app)
+    register_jobs(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_template_helpers(app)
@@ -78,6 +79,27 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     bootstrap.init_app(app)
+
+
+#: Modules declaring job kinds and schedules (``@job``, ``schedule``), imported at start-up so
+#: web servers and consumers know the same kinds.
+JOB_MODULES = (
+    "app.jobs.housekeeping",
+    "app.tickets.jobs",
+    "app.reports.jobs",
+    "app.sla.jobs",
+)
+
+
+def register_jobs(app: Flask) -> None:
+    """Point the job engine at ``JOBS_URL`` and declare every job kind."""
+    import importlib
+
+    from app.jobs import engine
+
+    engine.init_app(app)
+    for module in JOB_MODULES:
+        importlib.import_module(module)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -155,6 +177,7 @@ def register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.demo.cli import demo_cli
     from app.firms.cli import firms_cli
+    from app.jobs.cli import jobs_cli
     from app.reports.cli import reports_cli
     from app.sla.cli import calendar_cli, sla_cli
 
@@ -164,3 +187,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(calendar_cli)
     app.cli.add_command(sla_cli)
     app.cli.add_command(reports_cli)
+    app.cli.add_command(jobs_cli)

@@ -8,6 +8,9 @@ hand-written SQL statement cannot rewrite history.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -55,10 +58,27 @@ class AuditEvent(db.Model):
         return f"<AuditEvent {self.id} {self.action} by {self.actor_name!r}>"
 
 
+#: Outside a request: where the work was asked for (a background job sets it: the requester's
+#: address and the job), else the command line.
+_outside_request: ContextVar[tuple[str | None, str | None]] = ContextVar(
+    "audit_origin", default=(None, "cli"))
+
+
+@contextmanager
+def origin(ip: str | None, agent: str) -> Iterator[None]:
+    """Audit rows written outside a request inside this block name ``ip`` and ``agent``
+    (a job asked for from a web page records the requester's address)."""
+    token = _outside_request.set((ip, agent[:255]))
+    try:
+        yield
+    finally:
+        _outside_request.reset(token)
+
+
 def _origin() -> tuple[str | None, str | None]:
     """Where the action came from: the client's address and agent, or the command line."""
     if not has_request_context():
-        return None, "cli"
+        return _outside_request.get()
     agent = (request.user_agent.string or "")[:255] or None
     return request.remote_addr, agent
 

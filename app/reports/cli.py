@@ -55,27 +55,39 @@ def weekly_body(period: Period) -> str:
     return "\n".join(lines)
 
 
+def send_weekly_report(day: date | None = None) -> tuple[Period, int]:
+    """Queue last week's figures (the week of ``day``) to every supervisor and audit it; the
+    mail goes when the caller commits. Used by the command and the weekly job.
+
+    :returns: the week and the number of recipients (0: nobody has an address, nothing sent).
+    """
+    period = week_of(day or today_local() - timedelta(days=7))
+    recipients = [user.email for user in supervisors()]
+    if recipients:
+        mail.queue(recipients, _("Weekly service report %(period)s", period=period.label()),
+                   weekly_body(period), kind="report.weekly")
+        audit.record("report.send_weekly", object_type="report", object_id="weekly",
+                     details={"period": period.label(), "recipients": len(recipients)})
+    return period, len(recipients)
+
+
 @reports_cli.command("send-weekly")
 @click.option("--week", default=None,
               help="Any date (YYYY-MM-DD) in the week to report; default: last week.")
 def send_weekly(week: str | None) -> None:
-    """E-mail last week's key figures to every supervisor (for cron, e.g. Mondays 08:00)."""
+    """E-mail last week's key figures to every supervisor (the job engine does it on Mondays
+    at 08:00; this command is for a missed week or a cron line)."""
     try:
-        day = date.fromisoformat(week) if week else today_local() - timedelta(days=7)
+        day = date.fromisoformat(week) if week else None
     except ValueError as error:
         raise click.BadParameter(_("Use the form YYYY-MM-DD."), param_hint="--week") from error
-    period = week_of(day)
-    recipients = [user.email for user in supervisors()]
-    if not recipients:
+    period, sent = send_weekly_report(day)
+    if not sent:
         click.echo(_("No supervisor has an e-mail address; nothing sent."))
         return
-    mail.queue(recipients, _("Weekly service report %(period)s", period=period.label()),
-               weekly_body(period), kind="report.weekly")
-    audit.record("report.send_weekly", object_type="report", object_id="weekly",
-                 details={"period": period.label(), "recipients": len(recipients)})
     db.session.commit()
     click.echo(_("Sent the report for %(period)s to %(n)d supervisor(s).",
-                 period=period.label(), n=len(recipients)))
+                 period=period.label(), n=sent))
 
 
 @reports_cli.command("rebuild-facts")
