@@ -60,6 +60,7 @@ def db(request, app):
         return
     context = app.app_context()
     context.push()
+    _jobs_on(app)
     connection = _db.engine.connect()
     transaction = connection.begin()
     original = _db.session
@@ -78,6 +79,15 @@ def db(request, app):
         context.pop()
         clock.unfreeze()
         limiter.reset()
+
+
+def _jobs_on(app) -> None:
+    """The job engine is one per process: point it back at this application (immediate mode,
+    in-memory store) if a test built another application meanwhile."""
+    from app.jobs import engine
+
+    if engine._app[:1] != [app] or not engine.huey.immediate:
+        engine.init_app(app)
 
 
 class Client(FlaskClient):

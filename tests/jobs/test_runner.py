@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from app.core.audit import AuditEvent
 from app.core.permissions import Role
@@ -80,7 +81,7 @@ def test_a_job_audits_as_its_requester_from_the_requesters_address(app, db, make
 
 
 def test_a_job_whose_requester_lost_the_permission_is_refused_and_audited(db, make):
-    user = make.user(Role.DISPATCHER)
+    user = make.user(Role.DISPATCHER, preferred_language="en")
     record = enqueue("tests.write", actor=user, note="x")
     user.role = Role.AUDITOR  # no FIRM_EXPORT any more, before the job runs
     db.session.commit()
@@ -92,7 +93,7 @@ def test_a_job_whose_requester_lost_the_permission_is_refused_and_audited(db, ma
 
 
 def test_a_job_of_a_deactivated_requester_is_refused(db, make):
-    user = make.user(Role.DISPATCHER)
+    user = make.user(Role.DISPATCHER, preferred_language="en")
     record = enqueue("tests.write", actor=user)
     user.is_active = False
     db.session.commit()
@@ -298,7 +299,8 @@ def test_the_sweep_requeues_an_idempotent_job_whose_consumer_died(db, frozen_clo
 def test_the_sweep_fails_a_non_idempotent_job_whose_consumer_died(db, frozen_clock):
     record = _kept("tests.write")
     _stale(record, minutes=10)
-    counts = services.sweep()
+    with force_locale("en"):
+        counts = services.sweep()
     assert counts["failed"] == 1 and calls == []
     db.session.refresh(record)
     assert record.state == JobState.FAILED and "not safe to repeat" in record.error
