@@ -108,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     from app.audit import bp as audit_bp
     from app.auth import bp as auth_bp
     from app.firms import bp as firms_bp
+    from app.jobs import bp as jobs_bp
     from app.main import bp as main_bp
     from app.notifications import bp as notifications_bp
     from app.portal import bp as portal_bp
@@ -120,7 +121,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (main_bp, auth_bp, admin_bp, audit_bp, firms_bp, sla_bp, tickets_bp,
                       portal_bp, ratings_bp, visits_bp, projects_bp, reports_bp,
-                      notifications_bp):
+                      notifications_bp, jobs_bp):
         app.register_blueprint(blueprint)
 
 

@@ -115,6 +115,8 @@ class Permission(StrEnum):
     PROJECT_MANAGE = "project.manage"
     PROJECT_MANAGE_ALL = "project.manage_all"
     PROJECT_CONFIGURE = "project.configure"
+    # Background jobs: see, retry and cancel every job on /admin/jobs (administrators).
+    JOB_MANAGE = "job.manage"
 
 
 P = Permission
@@ -192,6 +194,9 @@ _PORTAL_PERMISSIONS: dict[Role, set[Permission]] = {
 }
 ROLE_PERMISSIONS = {role: rights | frozenset(_PORTAL_PERMISSIONS.get(role, set()))
                     for role, rights in ROLE_PERMISSIONS.items()}
+
+#: Background jobs are operations: administrators watch, retry and cancel them.
+ROLE_PERMISSIONS[Role.ADMIN] = ROLE_PERMISSIONS[Role.ADMIN] | {P.JOB_MANAGE}
 
 
 def role_has(role: Role | str | None, permission: Permission) -> bool:

@@ -29,9 +29,16 @@ The API other packages use (details in the README, "Background jobs")::
 """
 
 from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from app.core.navigation import register_nav
+from app.core.permissions import Permission
 
 bp = Blueprint("jobs", __name__, url_prefix="/admin/jobs")
 
+register_nav("jobs.index", _l("Jobs"), Permission.JOB_MANAGE, order=85)
+
+from app.jobs import views  # noqa: E402, F401
 from app.jobs.definitions import JobDefinition, UnknownJobKind, job  # noqa: E402
 from app.jobs.housekeeping import cleanup  # noqa: E402
 from app.jobs.models import Job, JobState  # noqa: E402
