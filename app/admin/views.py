@@ -95,8 +95,7 @@ def user_reset_password(user_id: int):
     user = db.get_or_404(User, user_id)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("admin.users"))
-    temporary = services.reset_password(user, current_user)
-    db.session.commit()
+    temporary = commit_or_explain(lambda: services.reset_password(user, current_user))
     return render_template("admin/password_reset.html", user=user, temporary=temporary)
 
 

@@ -19,6 +19,7 @@ from app.core import audit
 from app.core.clock import now_utc, to_local
 from app.core.pagination import paginate
 from app.core.permissions import Permission, require_permission
+from app.core.transactions import commit_or_explain
 from app.extensions import db
 
 
@@ -64,9 +65,9 @@ def export_csv():
     stmt = _filtered(form).where(audit.AuditEvent.id <= last_id)  # not the export's own row
     counted = sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
     count = db.session.scalar(counted)
-    audit.record("audit.export", actor=current_user, object_type="audit_events",
-                 details={"rows": count, "filters": request.args.to_dict()})
-    db.session.commit()
+    details = {"rows": count, "filters": request.args.to_dict()}
+    commit_or_explain(lambda: audit.record("audit.export", actor=current_user,
+                                           object_type="audit_events", details=details))
     stamp = format_datetime(now_utc(), "yyyyMMdd-HHmm")
     return Response(
         stream_with_context(_csv_rows(stmt)),

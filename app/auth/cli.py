@@ -8,8 +8,8 @@ from flask.cli import AppGroup
 from app.auth import services
 from app.auth.models import User
 from app.core import audit
-from app.core.errors import ValidationFailed
 from app.core.permissions import Role
+from app.core.transactions import commit_or_stop
 from app.extensions import db
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -24,14 +24,15 @@ def create_admin(username: str, display_name: str, password: str) -> None:
     username = services.normalise_username(username)
     if services.find_user(username) is not None:
         raise click.ClickException(f"User {username!r} already exists.")
-    try:
-        services.check_password_policy(password, username)
-    except ValidationFailed as error:
-        raise click.ClickException(str(error)) from error
+    commit_or_stop(lambda: _add_admin(username, display_name, password))
+    click.echo(f"Administrator {username!r} created.")
+
+
+def _add_admin(username: str, display_name: str, password: str) -> User:
+    services.check_password_policy(password, username)
     user = User(username=username, display_name=display_name, role=Role.ADMIN, is_active=True)
     services.set_password(user, password, temporary=False)
     db.session.add(user)
     db.session.flush()
     audit.record("user.create", obj=user, details={"username": username, "via": "cli"})
-    db.session.commit()
-    click.echo(f"Administrator {username!r} created.")
+    return user

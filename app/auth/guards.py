@@ -15,6 +15,7 @@ from app.auth.models import User
 from app.core.clock import now_utc
 from app.core.errors import render_error, wants_json
 from app.core.security import STATIC_ENDPOINTS
+from app.core.transactions import commit_or_explain
 from app.extensions import db, login_manager
 
 #: Endpoints a user who must change their password may still reach.
@@ -66,8 +67,7 @@ def _enforce_idle_timeout():
     now = now_utc().timestamp()
     last_seen = session.get("seen_at")
     if last_seen is not None and now - last_seen > idle_limit(current_user).total_seconds():
-        services.sign_out(current_user, reason="timeout")
-        db.session.commit()
+        commit_or_explain(lambda: services.sign_out(current_user, reason="timeout"))
         logout_user()
         session.pop("seen_at", None)
         if wants_json():

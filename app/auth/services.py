@@ -23,15 +23,19 @@ from app.auth.passwords import (
 )
 from app.core import audit
 from app.core.clock import now_utc
-from app.core.errors import ValidationFailed
+from app.core.errors import DomainError, ValidationFailed
 from app.core.permissions import UNIT_ROLES, Role
 from app.extensions import db
 
 logger = logging.getLogger("ruyi.auth")
 
 
-class SignInRefused(Exception):
+class SignInRefused(DomainError):
     """Unknown user, wrong password, inactive or locked account: one answer for all."""
+
+    def __init__(self):
+        super().__init__(_("Wrong username or password, or the account is temporarily locked "
+                           "after repeated failures."))
 
 
 def normalise_username(username: str) -> str:
@@ -133,6 +137,11 @@ def rehash_if_needed(user: User, password: str) -> None:
     """Upgrade an old hash transparently after a successful sign-in."""
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+
+
+def set_preferred_language(user: User, language: str) -> None:
+    """The interface language a signed-in user chose (a preference: not audited)."""
+    user.preferred_language = language
 
 
 @dataclass

@@ -11,9 +11,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.auth import bp, services
 from app.auth.forms import ChangePasswordForm, LanguageForm, LoginForm
 from app.core.clock import now_utc
-from app.core.errors import ValidationFailed
 from app.core.security import public
-from app.extensions import db, limiter
+from app.core.transactions import commit_or_explain
+from app.extensions import limiter
 
 
 def safe_next(target: str | None) -> str:
@@ -39,15 +39,10 @@ def login():
         return redirect(url_for("main.home"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        try:
-            user = services.authenticate(form.username.data, form.password.data)
-        except services.SignInRefused:
-            db.session.commit()
-            flash(_("Wrong username or password, or the account is temporarily locked "
-                    "after repeated failures."), "danger")
+        # a refusal is kept: the failed attempt counts towards the lock-out
+        user = commit_or_explain(lambda: _authenticate(form), keep_refused=True)
+        if not user:
             return render_template("auth/login.html", form=form), 200
-        services.rehash_if_needed(user, form.password.data)
-        db.session.commit()
         language = session.get("lang")
         session.clear()
         if language:
@@ -61,12 +56,17 @@ def login():
     return render_template("auth/login.html", form=form)
 
 
+def _authenticate(form: LoginForm):
+    user = services.authenticate(form.username.data, form.password.data)
+    services.rehash_if_needed(user, form.password.data)
+    return user
+
+
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
     """Sign out (POST with CSRF, so no link can sign anyone out)."""
-    services.sign_out(current_user)
-    db.session.commit()
+    commit_or_explain(lambda: services.sign_out(current_user))
     logout_user()
     session.pop("seen_at", None)
     flash(_("You have signed out."), "info")
@@ -79,14 +79,11 @@ def change_password():
     """Change one's password; required at first sign-in and after a reset."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            services.change_own_password(current_user, form.current_password.data,
-                                         form.new_password.data)
-        except ValidationFailed as error:
-            db.session.commit()  # keep the audit row of a failed attempt
-            form.new_password.errors = [str(error)]
+        if not commit_or_explain(  # a refusal keeps the audit row of the failed attempt
+                lambda: services.change_own_password(current_user, form.current_password.data,
+                                                     form.new_password.data),
+                form=form, field="new_password", keep_refused=True):
             return render_template("auth/change_password.html", form=form)
-        db.session.commit()
         login_user(current_user._get_current_object())  # token rotated: renew this session
         flash(_("Your password has been changed."), "success")
         return redirect(url_for("main.home"))
@@ -101,6 +98,6 @@ def set_language():
     if form.validate_on_submit() and form.language.data in current_app.config["LANGUAGES"]:
         session["lang"] = form.language.data
         if current_user.is_authenticated:
-            current_user.preferred_language = form.language.data
-            db.session.commit()
+            commit_or_explain(lambda: services.set_preferred_language(current_user,
+                                                                      form.language.data))
     return redirect(safe_next(form.next.data))

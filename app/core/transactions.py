@@ -1,8 +1,10 @@
-"""The one way a view runs a service: commit on success, roll back and explain on refusal.
+"""The one way a boundary commits: a view (or request hook) runs a service through
+:func:`commit_or_explain`, a command through :func:`commit_or_stop`.
 
-Every mutation is one transaction: the service flushes, this commits once — or, when a domain
-rule refuses, rolls back everything the service did and shows the refusal to the user, either
-as a flashed message or, on a form, next to the field the refusal names.
+Every mutation is one transaction: the service flushes, the boundary commits once — or, when a
+domain rule refuses, rolls back everything the service did and shows the refusal: to the user,
+as a flashed message or next to the form field the refusal names; to the operator, as the
+command's error. No view commits in any other way (a test walks the views).
 """
 
 from __future__ import annotations
@@ -10,12 +12,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+import click
 from flask import flash
 
 from app.core.errors import DomainError
 from app.extensions import db
 
 T = TypeVar("T")
+
+
+class Refused:
+    """What :func:`commit_or_explain` returns when a rule refused: false in a test, and the
+    refusal itself for a view whose answer depends on it (a conflict is a 409)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: DomainError):
+        self.error = error
+
+    def __bool__(self) -> bool:
+        return False
 
 
 def explain(error: DomainError, form=None, field: str | None = None) -> None:
@@ -31,25 +47,41 @@ def explain(error: DomainError, form=None, field: str | None = None) -> None:
 
 
 def commit_or_explain(call: Callable[[], T], success: Callable[[T], str] | str | None = None,
-                      *, form=None, field: str | None = None):
+                      *, form=None, field: str | None = None, keep_refused: bool = False):
     """Run ``call``; commit and flash ``success``, or roll back and explain the refusal.
 
     Without ``form`` the refusal is flashed. With ``form`` (the one the user submitted), a
     refusal that names one of its fields goes next to that field, one that names none goes
     next to ``field`` when given, and is flashed otherwise (:func:`explain`); the view then
-    re-renders the form.
+    re-renders the form. ``keep_refused`` commits what the service wrote before it refused
+    (the audit row of a failed sign-in, which counts towards the lock-out).
 
-    :returns: the service's result (``True`` if it returned ``None``), or ``None`` when it was
-        refused (nothing was written).
+    :returns: the service's result (``True`` if it returned ``None``), or a false
+        :class:`Refused` when it was refused (nothing was written, unless ``keep_refused``).
     """
     try:
         result = call()
     except DomainError as error:
-        db.session.rollback()
+        if keep_refused:
+            db.session.commit()
+        else:
+            db.session.rollback()
         explain(error, form, field)
-        return None
+        return Refused(error)
     db.session.commit()
     message = success(result) if callable(success) else success
     if message:
         flash(message, "success")
     return result if result is not None else True
+
+
+def commit_or_stop(call: Callable[[], T]) -> T:
+    """The command-line boundary: run ``call`` and commit, or roll back and stop the command
+    with the refusal as its error message (exit status 1)."""
+    try:
+        result = call()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    return result

@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from app.auth import services
 from app.auth.models import Unit, UnitKind, User
 from app.core.permissions import Role
+from app.core.transactions import commit_or_stop
 from app.demo.tickets import DEFAULT_TICKET_COUNT, seed_tickets
 from app.extensions import db
 from app.firms.demo import seed_firms
@@ -141,8 +142,7 @@ def seed(if_empty: bool, ticket_count: int) -> None:
         return
     started = time.monotonic()
     click.echo(f"Loading demo data ({ticket_count} tickets made by the real workflow)…")
-    summary = seed_demo(ticket_count, progress=click.echo)
-    db.session.commit()
+    summary = commit_or_stop(lambda: seed_demo(ticket_count, progress=click.echo))
     click.echo("Demo data ready: " + ", ".join(f"{n} {what}" for what, n in summary.items())
                + f" ({time.monotonic() - started:.0f} s)")
 

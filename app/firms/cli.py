@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.core.transactions import commit_or_stop
 from app.extensions import db
 from app.firms import importer
 from app.firms.models import Firm
@@ -30,20 +31,14 @@ def import_command(path: str, dry_run: bool, errors_path: str | None) -> None:
         bar = click.progressbar(length=total or 0, label="Rows", show_pos=True, file=None)
         bar.__enter__()
 
-    try:
-        report = importer.run_import(path, path, None, dry_run=dry_run,
-                                     max_bytes=current_app.config["FIRM_IMPORT_MAX_BYTES"],
-                                     on_total=start, progress=lambda n: bar.update(n))
-    except importer.ImportRefused as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from error
+    try:  # a dry run wrote nothing: committing it changes nothing
+        report = commit_or_stop(lambda: importer.run_import(
+            path, path, None, dry_run=dry_run,
+            max_bytes=current_app.config["FIRM_IMPORT_MAX_BYTES"], on_total=start,
+            progress=lambda n: bar.update(n)))
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
     click.echo(("Dry run, nothing written. " if dry_run else "Imported. ")
                + f"{report.total} rows: {report.created} new, {report.updated} updated, "
                f"{report.unchanged} unchanged, {len(report.rejected)} rejected.")
@@ -67,10 +62,13 @@ def reindex_command() -> None:
     """Recompute every firm's search key (after upgrading the conversion tables, for example)."""
     ids = list(db.session.scalars(sa.select(Firm.id).order_by(Firm.id)))
     with click.progressbar(length=len(ids), label="Firms") as bar:
-        for start in range(0, len(ids), importer.CHUNK):
-            batch = ids[start:start + importer.CHUNK]
-            importer.refresh_search_keys(batch)
-            db.session.flush()
-            bar.update(len(batch))
-    db.session.commit()
+        commit_or_stop(lambda: _reindex(ids, bar.update))
     click.echo(f"Search keys recomputed for {len(ids)} firms.")
+
+
+def _reindex(ids: list[int], progress) -> None:
+    for start in range(0, len(ids), importer.CHUNK):
+        batch = ids[start:start + importer.CHUNK]
+        importer.refresh_search_keys(batch)
+        db.session.flush()
+        progress(len(batch))

@@ -504,8 +504,9 @@ def run_import(path: str, filename: str, actor: User | None, *, dry_run: bool, m
                on_total: Callable[[int | None], None] | None = None) -> ImportReport:
     """Validate every row and (unless ``dry_run``) upsert the valid ones by USCC.
 
-    Writes happen in the caller's transaction: commit for a real run; roll back for a dry run
-    or when :class:`ImportRefused` is raised (wrong type, size, headers, or no data rows).
+    Writes happen in the caller's transaction, which commits (a dry run wrote nothing), or
+    rolls back when :class:`ImportRefused` is raised (wrong type, size, headers, or no data
+    rows).
     """
     kind = _check_file(path, filename, max_bytes)
     rows, row_count, close = _xlsx_rows(path) if kind == "xlsx" else _csv_rows(path)

@@ -10,7 +10,6 @@ import tempfile
 from flask import (
     abort,
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -93,9 +92,9 @@ def export_list(fmt: str):
     _form, filters = _filters(request.args)
     stmt = queries.firms_query(filters, today_local())
     content, count = (export.to_csv if fmt == "csv" else export.to_xlsx)(stmt)
-    audit.record("firm.export", actor=current_user, object_type="firms",
-                 details={"format": fmt, "rows": count, "filters": request.args.to_dict()})
-    db.session.commit()
+    details = {"format": fmt, "rows": count, "filters": request.args.to_dict()}
+    commit_or_explain(lambda: audit.record("firm.export", actor=current_user,
+                                           object_type="firms", details=details))
     mimetype = ("text/csv; charset=utf-8" if fmt == "csv" else
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     return current_app.response_class(content, mimetype=mimetype, headers={
@@ -247,9 +246,8 @@ def contact_remove(firm_id: int, contact_id: int):
     firm = _editable(firm_id)
     contact = _contact(firm, contact_id)
     if ConfirmForm().validate_on_submit():
-        services.remove_contact(contact, current_user)
-        db.session.commit()
-        flash(_("Contact removed."), "success")
+        commit_or_explain(lambda: services.remove_contact(contact, current_user),
+                          _("Contact removed."))
     return redirect(url_for("firms.detail", firm_id=firm.id, _anchor="contacts"))
 
 
@@ -261,8 +259,7 @@ def contact_reveal(firm_id: int, contact_id: int):
     contact = _contact(firm, contact_id)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("firms.detail", firm_id=firm.id))
-    mobile = services.reveal_mobile(contact, current_user)
-    db.session.commit()
+    mobile = commit_or_explain(lambda: services.reveal_mobile(contact, current_user))
     return _render_firm(firm, revealed={contact.id: mobile})
 
 
@@ -299,9 +296,7 @@ def tag_remove(firm_id: int, tag_id: int):
     firm = _editable(firm_id)
     tag = _tag(firm, tag_id)
     if ConfirmForm().validate_on_submit():
-        services.remove_tag(tag, current_user)
-        db.session.commit()
-        flash(_("Tag removed."), "success")
+        commit_or_explain(lambda: services.remove_tag(tag, current_user), _("Tag removed."))
     return redirect(url_for("firms.detail", firm_id=firm.id, _anchor="tags"))
 
 
@@ -353,19 +348,10 @@ def import_firms():
                 suffix=extension if extension in (".xlsx", ".csv") else ".upload") as stored:
             upload.save(stored)
             stored.flush()
-            try:
-                report = importer.run_import(
-                    stored.name, upload.filename or "", current_user, dry_run=form.dry_run.data,
-                    max_bytes=current_app.config["FIRM_IMPORT_MAX_BYTES"])
-            except importer.ImportRefused as error:
-                db.session.rollback()
-                form.file.errors = [*form.file.errors, str(error)]
-                report = None
-        if report is not None:
-            if report.dry_run:
-                db.session.rollback()
-            else:
-                db.session.commit()
+            report = commit_or_explain(lambda: importer.run_import(  # a dry run wrote nothing
+                stored.name, upload.filename or "", current_user, dry_run=form.dry_run.data,
+                max_bytes=current_app.config["FIRM_IMPORT_MAX_BYTES"]), form=form, field="file")
+        if report:
             token = _save_error_report(report)
     return render_template("firms/import.html", form=form, report=report, token=token,
                            columns=importer.COLUMNS,

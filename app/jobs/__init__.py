@@ -18,8 +18,8 @@ The API other packages use (details in the README, "Background jobs")::
         return {"file_id": stored.id}       # kept as the job's result
 
     # a view: the job is sent only after this transaction commits
-    record = export_firms.enqueue(actor=current_user, filters=form.filters())
-    db.session.commit()
+    record = commit_or_explain(lambda: export_firms.enqueue(actor=current_user,
+                                                            filters=form.filters()))
     ... redirect to a page that polls jobs.progress_of(record)
 
     schedule("sla.scan", "*/5 * * * *")    # periodic, once per period on any number of machines

@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.core.transactions import commit_or_stop
 from app.extensions import db
 from app.jobs import services
 from app.jobs.definitions import UnknownJobKind, all_definitions
@@ -68,10 +69,9 @@ def enqueue(kind: str, param: tuple[str, ...], wait: float | None) -> None:
         except ValueError:
             params[name] = value
     try:
-        job = services.enqueue(kind, **params)
+        job = commit_or_stop(lambda: services.enqueue(kind, **params))
     except UnknownJobKind as error:
         raise click.ClickException(f"unknown job kind {error}; see `flask jobs kinds`") from None
-    db.session.commit()
     click.echo(f"Job {job.id} ({kind}) queued.")
     if wait is not None:
         _wait_for(job.id, wait)
@@ -94,8 +94,7 @@ def kinds() -> None:
 def ping(timeout: float) -> None:
     """Ask for a job that does nothing and wait until a consumer has run it (exit 1 if none
     did in time): a health check for deployments."""
-    job = services.enqueue("jobs.ping")
-    db.session.commit()
+    job = commit_or_stop(lambda: services.enqueue("jobs.ping"))
     _wait_for(job.id, timeout)
 
 

@@ -21,7 +21,7 @@ from app.auth.models import User
 from app.auth.passwords import generate_temporary_password
 from app.core import audit, mail, storage
 from app.core.clock import now_utc, to_local
-from app.core.errors import ValidationFailed
+from app.core.errors import DomainError, ValidationFailed
 from app.core.permissions import Role, role_has
 from app.core.validators import normalise_mobile
 from app.extensions import db
@@ -249,10 +249,19 @@ def ticket_by_token(token: str) -> Ticket | None:
     return db.session.scalar(sa.select(Ticket).where(Ticket.access_token == token))
 
 
-def lookup(reference: str, mobile: str) -> Ticket | None:
-    """The ticket with this reference whose requester gave this mobile number, else ``None``.
+class NoSuchRequest(DomainError):
+    """One answer for every mismatch of a lookup, so nobody learns which references exist."""
 
-    The caller shows one message for every mismatch, so nobody learns which references exist.
+    def __init__(self):
+        super().__init__(_("No request matches this reference and mobile number."))
+
+
+def lookup(reference: str, mobile: str) -> Ticket:
+    """The ticket with this reference whose requester gave this mobile number.
+
+    Every attempt is audited, the failed ones too (the caller keeps the audit row).
+
+    :raises NoSuchRequest: for any mismatch.
     """
     ticket = db.session.scalar(sa.select(Ticket).where(
         Ticket.reference == (reference or "").strip().upper()))
@@ -261,7 +270,9 @@ def lookup(reference: str, mobile: str) -> Ticket | None:
     matches = hmac.compare_digest(given, stored) and bool(stored)
     audit.record("portal.lookup", success=ticket is not None and matches,
                  object_type="tickets", object_id=ticket.id if ticket and matches else None)
-    return ticket if ticket is not None and matches else None
+    if ticket is None or not matches:
+        raise NoSuchRequest
+    return ticket
 
 
 # -- requester actions (tracking link or firm account) -----------------------------------------

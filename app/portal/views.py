@@ -22,12 +22,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.core.errors import DomainError, ValidationFailed
 from app.core.navigation import register_nav
 from app.core.pagination import paginate
 from app.core.permissions import Permission as P
 from app.core.permissions import require, require_permission
 from app.core.security import public
+from app.core.transactions import commit_or_explain
 from app.extensions import db, limiter
 from app.firms.models import Firm
 from app.portal import bp, cache, queries, services
@@ -99,22 +99,12 @@ def _tracking_url(ticket: Ticket) -> str:
     return url_for("portal.track", token=ticket.access_token, _external=True)
 
 
-def _show_errors(form, error: ValidationFailed) -> None:
-    """A service's refusal goes next to its field when it names one, else on top."""
-    db.session.rollback()
-    field = getattr(error, "field", None)
-    if field and field in form:
-        form[field].errors = [*form[field].errors, str(error)]
-    else:
-        flash(str(error), "danger")
-
-
 def _honeypot_tripped(form) -> bool:
     if form.website.data:
         from app.core import audit
 
-        audit.record("portal.honeypot", success=False, details={"path": request.path})
-        db.session.commit()
+        commit_or_explain(lambda: audit.record("portal.honeypot", success=False,
+                                               details={"path": request.path}))
         flash(_("Your request could not be accepted."), "danger")
         return True
     return False
@@ -164,14 +154,11 @@ def new_request():
         return request_form_page(form, 400)
     if form.validate_on_submit():
         services.begin_write()  # after the checks that need no database: a shorter turn
-        try:
-            ticket = services.submit_request(_request_data(form), actor=None,
-                                             ip=request.remote_addr, tracking_link=_tracking_url)
-        except ValidationFailed as error:
-            _show_errors(form, error)
-        else:
-            token = ticket.access_token  # read before the commit expires the row
-            db.session.commit()
+        if token := commit_or_explain(  # the token read before the commit expires the row
+                lambda: services.submit_request(_request_data(form), actor=None,
+                                                ip=request.remote_addr,
+                                                tracking_link=_tracking_url).access_token,
+                form=form):
             return redirect(url_for("portal.received", token=token))
     return request_form_page(form, 400 if form.errors else 200)
 
@@ -197,12 +184,9 @@ def received(token: str):
 def lookup():
     """Reference + mobile number lead to the tracking page; one message for any mismatch."""
     form = LookupForm()
-    if form.validate_on_submit():
-        ticket = services.lookup(form.reference.data, form.mobile.data)
-        db.session.commit()
-        if ticket is not None:
-            return redirect(url_for("portal.track", token=ticket.access_token))
-        flash(_("No request matches this reference and mobile number."), "danger")
+    if form.validate_on_submit() and (ticket := commit_or_explain(  # failures audited too
+            lambda: services.lookup(form.reference.data, form.mobile.data), keep_refused=True)):
+        return redirect(url_for("portal.track", token=ticket.access_token))
     return render_template("portal/lookup.html", form=form)
 
 
@@ -260,14 +244,8 @@ _ACTION_FORMS = {"supply": SupplyForm, "withdraw": WithdrawForm, "rate": RateFor
 def _requester_action(ticket: Ticket, actor, action: str, back: str):
     form = _ACTION_FORMS[action]()
     if form.validate_on_submit():
-        try:
-            _perform(ticket, actor, action, form)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash(_("Thank you: your request has been updated."), "success")
+        if commit_or_explain(lambda: _perform(ticket, actor, action, form),
+                             _("Thank you: your request has been updated.")):
             return redirect(back)
     else:
         flash(_("Please correct the highlighted fields."), "danger")
@@ -317,12 +295,7 @@ def register():
             uscc=form.uscc.data, firm_name=form.firm_name.data,
             contact_name=form.contact_name.data, mobile=form.mobile.data,
             email=form.email.data, preferred_language=_current_language())
-        try:
-            services.register(data)
-        except ValidationFailed as error:
-            _show_errors(form, error)
-        else:
-            db.session.commit()
+        if commit_or_explain(lambda: services.register(data), form=form):
             return render_template("portal/registered.html")
     return render_template("portal/register.html", form=form), 400 if form.errors else 200
 
@@ -403,14 +376,11 @@ def my_new_request():
     form.firm_name.data, form.uscc.data = firm.name, firm.uscc
     if form.validate_on_submit():
         services.begin_write()
-        try:
-            ticket = services.submit_request(_request_data(form), actor=current_user,
-                                             ip=request.remote_addr, tracking_link=_tracking_url)
-        except ValidationFailed as error:
-            _show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Request %(ref)s sent.", ref=ticket.reference), "success")
+        if ticket := commit_or_explain(
+                lambda: services.submit_request(_request_data(form), actor=current_user,
+                                                ip=request.remote_addr,
+                                                tracking_link=_tracking_url),
+                lambda ticket: _("Request %(ref)s sent.", ref=ticket.reference), form=form):
             return redirect(url_for("portal.received", token=ticket.access_token))
     return render_template("portal/request_form.html", form=form, firm=firm,
                            action=url_for("portal.my_new_request")), 400 if form.errors else 200
@@ -461,12 +431,9 @@ def approve_registration(registration_id: int):
     form = _approve_form(row)
     if form.validate_on_submit():
         firm = db.session.get(Firm, int(form.firm.data))
-        try:
-            user, password = services.approve(row, firm, current_user)
-        except ValidationFailed as error:
-            _show_errors(form, error)
-        else:
-            db.session.commit()
+        if account := commit_or_explain(lambda: services.approve(row, firm, current_user),
+                                        form=form):
+            user, password = account
             return render_template("portal/account_created.html", user=user,
                                    password=password, firm=firm)
     return render_template("portal/registration.html", row=row, approve_form=form,
@@ -479,14 +446,9 @@ def reject_registration(registration_id: int):
     """Refuse the request with a reason sent to the contact."""
     row = _registration(registration_id)
     form = RejectForm()
-    if form.validate_on_submit():
-        try:
-            services.reject(row, form.reason.data, current_user)
-        except ValidationFailed as error:
-            _show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("The request was rejected."), "success")
+    if form.validate_on_submit() and commit_or_explain(
+            lambda: services.reject(row, form.reason.data, current_user),
+            _("The request was rejected."), form=form):
             return redirect(url_for("portal.registrations"))
     return render_template("portal/registration.html", row=row, approve_form=_approve_form(row),
                            reject_form=form, labels=REGISTRATION_STATUS_LABELS), 400
@@ -514,12 +476,9 @@ def invite(firm_id: int):
         data = services.RegistrationData(uscc=firm.uscc, firm_name=firm.name,
                                          contact_name=form.contact_name.data,
                                          mobile=form.mobile.data, email=form.email.data)
-        try:
-            user, password = services.invite(firm, data, current_user)
-        except ValidationFailed as error:
-            _show_errors(form, error)
-        else:
-            db.session.commit()
+        if account := commit_or_explain(lambda: services.invite(firm, data, current_user),
+                                        form=form):
+            user, password = account
             return render_template("portal/account_created.html", user=user,
                                    password=password, firm=firm)
     return render_template("portal/invite.html", form=form, firm=firm), \
@@ -556,17 +515,10 @@ def snippet_form(snippet_id: int | None = None):
     form.set_categories(queries.active_categories())
     if row is not None and not form.is_submitted():
         form.category.data = str(row.category_id or "")
-    if form.validate_on_submit():
-        try:
-            if row is None:
-                services.create_snippet(_snippet_data(form), current_user)
-            else:
-                services.update_snippet(row, _snippet_data(form), current_user)
-        except ValidationFailed as error:
-            _show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Snippet saved."), "success")
+    if form.validate_on_submit() and commit_or_explain(
+            lambda: services.create_snippet(_snippet_data(form), current_user) if row is None
+            else services.update_snippet(row, _snippet_data(form), current_user),
+            _("Snippet saved."), form=form):
             return redirect(url_for("portal.snippets"))
     return render_template("portal/snippet_form.html", form=form, row=row), \
         400 if form.errors else 200
@@ -582,9 +534,8 @@ def snippet_active(snippet_id: int, change: str):
 
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    services.set_snippet_active(row, change == "restore", current_user)
-    db.session.commit()
-    flash(_("Snippet updated."), "success")
+    commit_or_explain(lambda: services.set_snippet_active(row, change == "restore", current_user),
+                      _("Snippet updated."))
     return redirect(url_for("portal.snippets"))
 
 
@@ -622,15 +573,11 @@ def answer(ticket_id: int):
         form.version.data = str(ticket.version)
         if chosen is not None:
             form.snippet.data, form.answer.data = str(chosen.id), chosen.body
-    if form.validate_on_submit():
-        try:
-            services.answer_directly(ticket, current_user, form.answer.data, chosen,
-                                     expected_version=form.version.data or None)
-        except DomainError as error:
-            _show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Ticket %(ref)s answered directly.", ref=ticket.reference), "success")
+    if form.validate_on_submit() and commit_or_explain(
+            lambda: services.answer_directly(ticket, current_user, form.answer.data, chosen,
+                                             expected_version=form.version.data or None),
+            lambda _done: _("Ticket %(ref)s answered directly.", ref=ticket.reference),
+            form=form):
             return redirect(url_for("portal.intake"))
     return render_template("portal/answer.html", ticket=ticket, form=form), \
         400 if form.errors else 200

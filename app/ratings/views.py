@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.core.clock import now_utc
-from app.core.errors import DomainError
 from app.core.navigation import register_nav
 from app.core.pagination import paginate
 from app.core.permissions import Permission as P
 from app.core.permissions import require, require_permission
+from app.core.transactions import commit_or_explain
 from app.extensions import db
 from app.ratings import bp, queries, services
 from app.ratings.forms import (
@@ -73,17 +73,11 @@ def follow_up(ticket_id: int):
     ticket = get_visible(current_user, ticket_id)
     require(ticket is not None)
     form = FollowUpRatingForm()
-    if form.validate_on_submit():
-        try:
-            services.record_follow_up(ticket, current_user, form.level.data, form.channel.data,
-                                      form.comment.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash(_("Rating recorded for %(ref)s.", ref=ticket.reference), "success")
-            return redirect(url_for("ratings.follow_ups"))
+    if form.validate_on_submit() and commit_or_explain(
+            lambda: services.record_follow_up(ticket, current_user, form.level.data,
+                                              form.channel.data, form.comment.data),
+            lambda _done: _("Rating recorded for %(ref)s.", ref=ticket.reference)):
+        return redirect(url_for("ratings.follow_ups"))
     return render_template("ratings/follow_up.html", ticket=ticket, form=form), \
         400 if form.is_submitted() else 200
 
@@ -165,14 +159,8 @@ def rectification_step(rectification_id: int, step: str):
     form = _STEP_FORMS[step]()
     if not form.validate_on_submit():
         return _page(row, {step: form}, 400)
-    try:
-        _apply(row, step, form)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
+    if not commit_or_explain(lambda: _apply(row, step, form), _("Rectification updated.")):
         return _page(_load(rectification_id), {step: form}, 400)
-    db.session.commit()
-    flash(_("Rectification updated."), "success")
     return redirect(url_for("ratings.rectification", rectification_id=rectification_id))
 
 
@@ -182,15 +170,9 @@ def settings():
     """The rectification limits [cfg]."""
     row = services.get_settings()
     form = SettingsForm(obj=row)
-    if form.validate_on_submit():
-        try:
-            services.update_settings(form.rectification_days.data,
-                                     form.rectification_max_days.data, current_user)
-        except DomainError as error:
-            db.session.rollback()
-            form.rectification_max_days.errors = [str(error)]
-        else:
-            db.session.commit()
-            flash(_("Settings saved."), "success")
-            return redirect(url_for("ratings.settings"))
+    if form.validate_on_submit() and commit_or_explain(
+            lambda: services.update_settings(form.rectification_days.data,
+                                             form.rectification_max_days.data, current_user),
+            _("Settings saved."), form=form, field="rectification_max_days"):
+        return redirect(url_for("ratings.settings"))
     return render_template("ratings/settings.html", form=form), 400 if form.errors else 200

@@ -18,6 +18,7 @@ from app.auth.models import User
 from app.core import audit, mail
 from app.core.clock import now_utc, today_local
 from app.core.permissions import ROLE_PERMISSIONS, Permission
+from app.core.transactions import commit_or_stop
 from app.extensions import db
 from app.reports import facts, queries, tables
 from app.reports.periods import Period, week_of
@@ -81,11 +82,10 @@ def send_weekly(week: str | None) -> None:
         day = date.fromisoformat(week) if week else None
     except ValueError as error:
         raise click.BadParameter(_("Use the form YYYY-MM-DD."), param_hint="--week") from error
-    period, sent = send_weekly_report(day)
+    period, sent = commit_or_stop(lambda: send_weekly_report(day))
     if not sent:
         click.echo(_("No supervisor has an e-mail address; nothing sent."))
         return
-    db.session.commit()
     click.echo(_("Sent the report for %(period)s to %(n)d supervisor(s).",
                  period=period.label(), n=sent))
 
@@ -100,8 +100,11 @@ def rebuild_facts(batch: int) -> None:
     def report(last_id: int) -> None:
         click.echo(_("Tickets up to id %(id)d done.", id=last_id))
 
-    written = facts.rebuild(db.session.connection(), calendar, batch=batch, report=report)
-    audit.record("report.rebuild_facts", object_type="report", object_id="facts",
-                 details={"rows": written})
-    db.session.commit()
+    def rebuild() -> int:
+        written = facts.rebuild(db.session.connection(), calendar, batch=batch, report=report)
+        audit.record("report.rebuild_facts", object_type="report", object_id="facts",
+                     details={"rows": written})
+        return written
+
+    written = commit_or_stop(rebuild)
     click.echo(_("Rebuilt %(n)d report fact rows.", n=written))

@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 
 from app.core import audit
 from app.core.clock import now_utc, to_local
-from app.extensions import db
+from app.core.transactions import commit_or_explain
 
 FORMATS = ("csv", "xlsx")
 _MIMETYPES = {
@@ -106,9 +106,9 @@ def export_response(table: Table, fmt: str, actor, details: dict) -> Response:
     except Exception:
         handle.close()
         raise
-    audit.record("report.export", actor=actor, object_type="report", object_id=table.name,
-                 details={**details, "format": fmt, "rows": rows})
-    db.session.commit()
+    commit_or_explain(lambda: audit.record("report.export", actor=actor, object_type="report",
+                                           object_id=table.name,
+                                           details={**details, "format": fmt, "rows": rows}))
     handle.seek(0, os.SEEK_SET)
     stamp = to_local(now_utc()).strftime("%Y%m%d")
     response = send_file(handle, mimetype=_MIMETYPES[fmt], as_attachment=True,

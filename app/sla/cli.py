@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app.extensions import db
+from app.core.transactions import commit_or_stop
 from app.sla import services
 
 calendar_cli = AppGroup("calendar", help="The official working calendar.")
@@ -30,8 +30,8 @@ def _report(result: services.SeedResult) -> None:
 def seed(year: int | None) -> None:
     """Fill the working calendar from the chinese-calendar package (safe to run again)."""
     click.echo("Seeding the working calendar…")
-    results = services.seed_calendar([year] if year else None, progress=_report)
-    db.session.commit()
+    results = commit_or_stop(lambda: services.seed_calendar([year] if year else None,
+                                                           progress=_report))
     if year and results[0].unavailable:
         raise click.ClickException(f"No calendar data for {year} in the installed package.")
     missing = services.calendar_alert()
@@ -52,6 +52,5 @@ def status() -> None:
 @sla_cli.command("seed-policies")
 def seed_policies() -> None:
     """Create the default SLA policies of DOMAIN §3.2 that are missing (edited ones are kept)."""
-    created = services.seed_policies()
-    db.session.commit()
+    created = commit_or_stop(services.seed_policies)
     click.echo(f"SLA policies: {created} created.")

@@ -11,10 +11,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.core.clock import today_local
-from app.core.errors import ValidationFailed, render_error
+from app.core.errors import render_error
 from app.core.navigation import register_nav
 from app.core.pagination import paginate
 from app.core.permissions import Permission, require_permission
+from app.core.transactions import commit_or_explain
 from app.extensions import db
 from app.sla import bp, queries, services
 from app.sla.calendar import CalendarNotConfigured
@@ -103,16 +104,11 @@ def calendar_edit():
             form.kind.data, form.name.data = str(row.kind), row.name
     if form.validate_on_submit():
         first, last = form.first_day.data, form.last_day.data or form.first_day.data
-        try:
-            services.set_days(first, last, DayKind(form.kind.data), form.name.data,
-                              form.reason.data, current_user)
-        except ValidationFailed as error:
-            db.session.rollback()
-            form.kind.errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(_("Calendar updated: %(first)s – %(last)s.", first=first.isoformat(),
-                    last=last.isoformat()), "success")
+        if commit_or_explain(
+                lambda: services.set_days(first, last, DayKind(form.kind.data), form.name.data,
+                                          form.reason.data, current_user),
+                _("Calendar updated: %(first)s – %(last)s.", first=first.isoformat(),
+                  last=last.isoformat()), form=form, field="kind"):
             return redirect(url_for("sla.calendar", year=first.year))
     return render_template("sla/day_form.html", form=form, row=row,
                            kind_labels=DAY_KIND_LABELS, source_labels=DAY_SOURCE_LABELS)
@@ -126,13 +122,9 @@ def calendar_add_year():
     if not form.validate_on_submit():
         flash(_("Enter a year between 2000 and 2100."), "danger")
         return redirect(url_for("sla.calendar"))
-    try:
-        result = services.add_year(form.year.data, current_user)
-    except ValidationFailed as error:
-        db.session.rollback()
-        flash(str(error), "danger")
+    result = commit_or_explain(lambda: services.add_year(form.year.data, current_user))
+    if not result:
         return redirect(url_for("sla.calendar", year=form.year.data))
-    db.session.commit()
     generated = services.year_days(result.year)
     if any(d.source == "generated" for d in generated.values()):
         flash(_("%(year)s added with weekends only. Now enter the public holidays and make-up "
@@ -169,14 +161,8 @@ def policy_edit(policy_id: int):
         data = services.PolicyData(form.limits(), form.same_day_cutoff.data,
                                    form.due_soon_remaining_days.data,
                                    form.due_soon_used_percent.data)
-        try:
-            services.update_policy(policy, data, current_user)
-        except ValidationFailed as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash(_("SLA policy saved."), "success")
+        if commit_or_explain(lambda: services.update_policy(policy, data, current_user),
+                             _("SLA policy saved.")):
             return redirect(url_for("sla.policies"))
     return render_template("sla/policy_form.html", form=form, policy=policy, **_labels())
 
@@ -190,13 +176,7 @@ def settings_edit():
     if form.validate_on_submit():
         data = services.SettingsData(**{name: form[name].data
                                         for name in services.SettingsData.__dataclass_fields__})
-        try:
-            services.update_settings(data, current_user)
-        except ValidationFailed as error:
-            db.session.rollback()
-            form.morning_start.errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(_("SLA settings saved."), "success")
+        if commit_or_explain(lambda: services.update_settings(data, current_user),
+                             _("SLA settings saved."), form=form, field="morning_start"):
             return redirect(url_for("sla.policies"))
     return render_template("sla/settings_form.html", form=form)

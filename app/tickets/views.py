@@ -4,19 +4,19 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.auth.models import Unit
 from app.core.clock import now_utc
-from app.core.errors import DomainError
 from app.core.forms import field_state, hidden_field, options
 from app.core.pagination import page_number
 from app.core.panels import TICKET_PAGE, panel_values, panels_for
 from app.core.permissions import Permission, require, require_permission
 from app.core.rendering import fragment, translated
+from app.core.transactions import commit_or_explain
 from app.extensions import db
 from app.tickets import attachment_files, bp, queries, services, timeline
 from app.tickets.forms import (
@@ -246,18 +246,12 @@ def new():
         if form.firm_lookup.data and firm is None:
             form.firm_lookup.errors.append(_("No registered firm matches; leave this blank "
                                              "and describe the requester instead."))
-        else:
-            try:
-                ticket = services.create_ticket(current_user, firm=firm,
-                                                requester=_requester(form), ip=request.remote_addr,
-                                                **_intake_values(form))
-            except DomainError as error:
-                db.session.rollback()
-                flash(str(error), "danger")
-            else:
-                db.session.commit()
-                flash(_("Ticket %(ref)s recorded.", ref=ticket.reference), "success")
-                return redirect(url_for("tickets.detail", reference=ticket.reference))
+        elif ticket := commit_or_explain(
+                lambda: services.create_ticket(current_user, firm=firm,
+                                               requester=_requester(form), ip=request.remote_addr,
+                                               **_intake_values(form)),
+                lambda ticket: _("Ticket %(ref)s recorded.", ref=ticket.reference)):
+            return redirect(url_for("tickets.detail", reference=ticket.reference))
     return render_template("tickets/new.html", form=form)
 
 
@@ -290,17 +284,13 @@ def act(reference: str, action: str):
     form = _action_form(ticket, [spec.form])
     if not form.validate_on_submit():
         return _render(ticket, form, action, 400)
-    try:
-        data = _action_data(form, spec.form)
-        services.perform(ticket, action, current_user, expected_version=form.version.data,
-                         ip=request.remote_addr, **data)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-        status = 409 if isinstance(error, services.ConcurrentChange) else 400
+    done = commit_or_explain(
+        lambda: services.perform(ticket, action, current_user, expected_version=form.version.data,
+                                 ip=request.remote_addr, **_action_data(form, spec.form)),
+        lambda _done: _("%(action)s: done.", action=spec.label))
+    if not done:
+        status = 409 if isinstance(done.error, services.ConcurrentChange) else 400
         return _render(_load(reference), form, action, status)
-    db.session.commit()
-    flash(_("%(action)s: done.", action=spec.label), "success")
     return redirect(url_for("tickets.detail", reference=reference))
 
 
@@ -331,14 +321,9 @@ def comment(reference: str):
     ticket = _load(reference)
     form = CommentForm()
     if form.validate_on_submit():
-        try:
-            services.add_comment(ticket, current_user, form.body.data, form.visibility.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash(_("Comment added."), "success")
+        commit_or_explain(lambda: services.add_comment(ticket, current_user, form.body.data,
+                                                       form.visibility.data),
+                          _("Comment added."))
     return redirect(url_for("tickets.detail", reference=reference))
 
 
@@ -349,15 +334,10 @@ def attach(reference: str):
     ticket = _load(reference)
     form = AttachmentForm()
     if form.validate_on_submit():
-        try:
-            attachment_files.attach(ticket, current_user, request.files.get("file"),
-                                    form.visibility.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash(_("File attached."), "success")
+        commit_or_explain(lambda: attachment_files.attach(ticket, current_user,
+                                                          request.files.get("file"),
+                                                          form.visibility.data),
+                          _("File attached."))
     return redirect(url_for("tickets.detail", reference=reference))
 
 
@@ -368,7 +348,6 @@ def download(reference: str, attachment_id: int):
     ticket = _load(reference)
     row = attachment_files.get_visible(ticket, current_user, attachment_id)
     require(row is not None)
-    attachment_files.record_download(row, current_user)
-    db.session.commit()
+    commit_or_explain(lambda: attachment_files.record_download(row, current_user))
     return send_file(attachment_files.path_of(row), mimetype=row.content_type,
                      as_attachment=True, download_name=row.original_name)

@@ -234,7 +234,7 @@ def create(firm_id: int):
         return visit
 
     visit = commit_or_explain(record, _("Visit recorded."), form=form)
-    if visit is None:
+    if not visit:
         return render_template("visits/form.html", form=form, firm=firm, visit=None), 422
     return redirect(url_for("visits.detail", visit_id=visit.id))
 
@@ -531,9 +531,8 @@ def campaign_targets(campaign_id: int):
         filters = firm_queries.FirmFilters(area=form.area.data or "", key=form.key.data or "")
         ids = list(db.session.scalars(firm_queries.firms_query(filters, today_local())
                                       .with_only_columns(Firm.id)))
-    added = services.add_targets(campaign, ids, current_user)
-    db.session.commit()
-    flash(_("%(n)d target firms added.", n=added), "success")
+    commit_or_explain(lambda: services.add_targets(campaign, ids, current_user),
+                      lambda added: _("%(n)d target firms added.", n=added))
     if unknown:
         flash(_("Unknown codes: %(codes)s", codes=", ".join(unknown[:20])), "warning")
     return redirect(url_for("visits.campaign_detail", campaign_id=campaign.id))

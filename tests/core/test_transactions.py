@@ -1,6 +1,11 @@
 """``commit_or_explain``: one transaction per mutation, and the refusal shown where it can be
-fixed — flashed, or next to the form field it names."""
+fixed — flashed, or next to the form field it names; ``commit_or_stop`` for commands; and no
+view commits in any other way."""
 
+import ast
+from pathlib import Path
+
+import click
 import pytest
 import sqlalchemy as sa
 from flask import get_flashed_messages
@@ -9,7 +14,7 @@ from wtforms import StringField
 
 from app.auth.models import Unit, UnitKind
 from app.core.errors import ValidationFailed
-from app.core.transactions import commit_or_explain
+from app.core.transactions import Refused, commit_or_explain, commit_or_stop
 from app.extensions import db as _db
 
 
@@ -66,14 +71,17 @@ def test_a_service_returning_none_still_counts_as_done(db, request_context):
 
 
 def test_refusal_rolls_back_and_is_flashed(db, request_context):
-    assert commit_or_explain(_refuse(ValidationFailed("不行")), "never shown") is None
+    refusal = ValidationFailed("不行")
+    result = commit_or_explain(_refuse(refusal), "never shown")
+    assert not result
+    assert isinstance(result, Refused) and result.error is refusal
     assert _units_named(db, "写了一半的单位") == 0
     assert get_flashed_messages(with_categories=True) == [("danger", "不行")]
 
 
 def test_a_refusal_naming_a_field_goes_next_to_that_field(db, request_context):
     form = UnitNameForm()
-    assert commit_or_explain(_refuse(FieldRefusal("code", "代码已占用")), "x", form=form) is None
+    assert not commit_or_explain(_refuse(FieldRefusal("code", "代码已占用")), "x", form=form)
     assert _units_named(db, "写了一半的单位") == 0
     assert list(form.code.errors) == ["代码已占用"]
     assert not form.name.errors
@@ -99,3 +107,67 @@ def test_a_refusal_naming_a_field_the_form_lacks_is_flashed(db, request_context)
     commit_or_explain(_refuse(FieldRefusal("mobile", "号码不对")), form=form)
     assert not form.name.errors and not form.code.errors
     assert get_flashed_messages(with_categories=True) == [("danger", "号码不对")]
+
+
+def test_a_refusal_may_keep_what_the_service_wrote(db, request_context):
+    """A failed sign-in's audit row counts towards the lock-out: it is committed, and the
+    refusal shown all the same."""
+    result = commit_or_explain(_refuse(ValidationFailed("密码错误")), "never shown",
+                               keep_refused=True)
+    db.session.rollback()  # would undo an uncommitted flush
+    assert not result
+    assert _units_named(db, "写了一半的单位") == 1
+    assert get_flashed_messages(with_categories=True) == [("danger", "密码错误")]
+
+
+def test_a_command_commits_its_work(db, app):
+    with app.app_context():
+        assert commit_or_stop(lambda: _add_unit("命令的单位")).name == "命令的单位"
+        db.session.rollback()
+        assert _units_named(db, "命令的单位") == 1
+
+
+def test_a_command_refused_rolls_back_and_stops_with_the_refusal(db, app):
+    with app.app_context(), pytest.raises(click.ClickException, match="不行"):
+        commit_or_stop(_refuse(ValidationFailed("不行")))
+    assert _units_named(db, "写了一半的单位") == 0
+
+
+# -- no other way to commit ------------------------------------------------------------------
+
+APP = Path(__file__).resolve().parents[2] / "app"
+#: Modules that commit themselves, and why: the helpers, and work that is not one request's.
+COMMITTING_MODULES = {
+    "core/transactions.py": "the helpers themselves",
+    "db.py": "the SQLite connection's own commit (it lets the next writer in)",
+    "tickets/scan.py": "the SLA scan commits after each batch of tickets (a long job)",
+    "portal/services.py": "begin_write ends a transaction that only read, before a write",
+    "demo/tickets.py": "a savepoint around the generated history",
+    "jobs/runner.py": "the job engine: a job's state and its work in their own transactions",
+    "jobs/schedules.py": "the job engine: a period's job is taken in its own transaction",
+    "jobs/housekeeping.py": "the job engine: each clean-up commits on its own",
+    "jobs/services.py": "the job engine: the sweep of lost jobs is its own transaction",
+}
+
+
+def _commits(path: Path) -> list[int]:
+    """Lines of ``path`` that call ``<anything>.commit()``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "commit"]
+
+
+def test_views_and_commands_commit_only_through_the_helpers():
+    """Every view, request hook and command commits through ``commit_or_explain`` or
+    ``commit_or_stop``: one transaction, refusals explained the same way everywhere."""
+    stray = [f"{path.relative_to(APP)}:{line}" for path in sorted(APP.rglob("*.py"))
+             if str(path.relative_to(APP)) not in COMMITTING_MODULES
+             for line in _commits(path)]
+    assert stray == [], "commit through app.core.transactions (or list the module with a reason)"
+
+
+def test_the_commit_check_sees_a_bare_commit(tmp_path):
+    view = tmp_path / "views.py"
+    view.write_text("def save():\n    db.session.commit()\n", encoding="utf-8")
+    assert _commits(view) == [2]
