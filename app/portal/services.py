@@ -278,19 +278,20 @@ def lookup(reference: str, mobile: str) -> Ticket:
 # -- requester actions (tracking link or firm account) -----------------------------------------
 
 
-def supply_information(ticket: Ticket, actor, text: str, files=None) -> None:
+def supply_information(ticket: Ticket, actor, text: str, files=None,
+                       ip: str | None = None) -> None:
     """The requester adds what was missing; a suspended ticket resumes (DOMAIN §3.1)."""
     if ticket.status != TicketStatus.SUSPENDED:
         raise ValidationFailed(_("Information can be added while the ticket waits for you."))
     checked = _checked_files(files)
-    tickets.supply_information(ticket, actor, text)
+    tickets.supply_information(ticket, actor, text, ip=ip)
     attachment_files.store(ticket, checked,
                            uploaded_by=actor if getattr(actor, "id", None) else None)
 
 
-def withdraw(ticket: Ticket, actor, reason: str) -> None:
+def withdraw(ticket: Ticket, actor, reason: str, ip: str | None = None) -> None:
     """The requester withdraws the request (any open state)."""
-    tickets.transition(ticket, "withdraw", actor, reason=reason)
+    tickets.transition(ticket, "withdraw", actor, reason=reason, ip=ip)
 
 
 # -- firm accounts -----------------------------------------------------------------------------
@@ -455,10 +456,11 @@ def set_snippet_active(row: AnswerSnippet, active: bool, actor: User) -> AnswerS
 
 
 def answer_directly(ticket: Ticket, actor: User, answer: str,
-                    snippet: AnswerSnippet | None = None, expected_version: int | None = None):
+                    snippet: AnswerSnippet | None = None, expected_version: int | None = None,
+                    ip: str | None = None):
     """马上办: answer at intake (DOMAIN §3.1 answer_directly), counting the snippet's use."""
     event = tickets.transition(ticket, "answer_directly", actor, answer=answer,
-                               expected_version=expected_version)
+                               expected_version=expected_version, ip=ip)
     if snippet is not None:
         snippet.used_count += 1
         db.session.flush()

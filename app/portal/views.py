@@ -261,11 +261,13 @@ def _requester_action(ticket: Ticket, actor, action: str, back: str):
 def _perform(ticket: Ticket, actor, action: str, form) -> None:
     if action == "supply":
         services.supply_information(ticket, actor, form.text.data,
-                                    request.files.getlist(form.attachments.name))
+                                    request.files.getlist(form.attachments.name),
+                                    ip=request.remote_addr)
     elif action == "withdraw":
-        services.withdraw(ticket, actor, form.reason.data)
+        services.withdraw(ticket, actor, form.reason.data, ip=request.remote_addr)
     elif action == "rate":
-        ratings.rate_online(ticket, actor, form.level.data, form.comment.data)
+        ratings.rate_online(ticket, actor, form.level.data, form.comment.data,
+                            ip=request.remote_addr)
     else:
         rectification = ratings.rectification_of(ticket)
         require(rectification is not None)
@@ -575,7 +577,8 @@ def answer(ticket_id: int):
             form.snippet.data, form.answer.data = str(chosen.id), chosen.body
     if form.validate_on_submit() and commit_or_explain(
             lambda: services.answer_directly(ticket, current_user, form.answer.data, chosen,
-                                             expected_version=form.version.data or None),
+                                             expected_version=form.version.data or None,
+                                             ip=request.remote_addr),
             lambda _done: _("Ticket %(ref)s answered directly.", ref=ticket.reference),
             form=form):
             return redirect(url_for("portal.intake"))

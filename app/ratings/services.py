@@ -107,19 +107,20 @@ def _record(ticket: Ticket, channel: RatingChannel, comment: str | None, evaluat
     return rating
 
 
-def rate_online(ticket: Ticket, actor, level, comment: str | None = None) -> Rating:
+def rate_online(ticket: Ticket, actor, level, comment: str | None = None,
+                ip: str | None = None) -> Rating:
     """The requester rates (tracking link or firm account): one rating per ticket."""
-    tickets.transition(ticket, "rate", actor, level=level, comment=comment)
+    tickets.transition(ticket, "rate", actor, level=level, comment=comment, ip=ip)
     return rating_of(ticket)
 
 
 def record_follow_up(ticket: Ticket, actor, level, channel: str,
-                     comment: str | None = None) -> Rating:
+                     comment: str | None = None, ip: str | None = None) -> Rating:
     """A dispatcher records the rating given on a follow-up call (or text, or in person)."""
     if channel not in {str(c) for c in RECORDED_CHANNELS}:
         raise ValidationFailed(_("Choose how the rating was given."))
     tickets.transition(ticket, "record_follow_up", actor, outcome="reached", level=level,
-                       comment=comment, rating_channel=channel)
+                       comment=comment, rating_channel=channel, ip=ip)
     return rating_of(ticket)
 
 
@@ -308,13 +309,13 @@ def record_feedback(row: Rectification, actor, level: str,
                  level=str(row.feedback_level))
 
 
-def reopen_ticket(row: Rectification, actor, reason: str) -> None:
+def reopen_ticket(row: Rectification, actor, reason: str, ip: str | None = None) -> None:
     """Still unsatisfied after rectification: a supervisor reopens the closed ticket."""
     _gate(row, actor, P.RECTIFICATION_SUPERVISE)
     if row.feedback_level != FeedbackLevel.UNSATISFIED:
         raise ValidationFailed(_("Only a rectification the evaluator is still unsatisfied "
                                  "with leads to reopening the ticket."))
-    tickets.transition(row.ticket, "reopen_closed", actor, reason=reason)
+    tickets.transition(row.ticket, "reopen_closed", actor, reason=reason, ip=ip)
 
 
 @dataclass

@@ -75,7 +75,8 @@ def follow_up(ticket_id: int):
     form = FollowUpRatingForm()
     if form.validate_on_submit() and commit_or_explain(
             lambda: services.record_follow_up(ticket, current_user, form.level.data,
-                                              form.channel.data, form.comment.data),
+                                              form.channel.data, form.comment.data,
+                                              ip=request.remote_addr),
             lambda _done: _("Rating recorded for %(ref)s.", ref=ticket.reference)):
         return redirect(url_for("ratings.follow_ups"))
     return render_template("ratings/follow_up.html", ticket=ticket, form=form), \
@@ -147,7 +148,7 @@ def _apply(row: Rectification, step: str, form) -> None:
     elif step == "feedback":
         services.record_feedback(row, actor, form.level.data, form.channel.data)
     else:
-        services.reopen_ticket(row, actor, form.reason.data)
+        services.reopen_ticket(row, actor, form.reason.data, ip=request.remote_addr)
 
 
 @bp.route("/rectifications/<int:rectification_id>/<any(callback, classify, result, extension, "

@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import has_request_context, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
@@ -363,8 +362,7 @@ def _event_values(ticket, action, actor, from_status, to_status, reason, data, i
             "actor_name": getattr(actor, "display_name", None),
             "actor_role": str(actor.role) if actor is not None else None,
             "action": action, "from_status": from_status, "to_status": to_status,
-            "reason": reason, "data": data or {},
-            "ip": ip if ip is not None else _request_ip()}
+            "reason": reason, "data": data or {}, "ip": ip}
 
 
 _INSERT_EVENT = sa.insert(TicketEvent.__table__)
@@ -375,10 +373,6 @@ def _write_event(ticket, action, actor, from_status, to_status, reason, data, ip
                                                        to_status, reason, data, ip))
     db.session.add(event)
     return event
-
-
-def _request_ip() -> str | None:
-    return request.remote_addr if has_request_context() else None
 
 
 def _refresh_due(ticket: Ticket, now: datetime) -> None:
@@ -931,7 +925,8 @@ def supply_information(ticket: Ticket, actor: User, text: str, **kwargs) -> Tick
     """The firm adds what was missing; a suspended ticket then resumes automatically."""
     event = transition(ticket, "supply_info", actor, text=text, **kwargs)
     if ticket.status == S.SUSPENDED:
-        transition(ticket, "resume", None, reason=_(system_texts.FIRM_SUPPLIED))
+        transition(ticket, "resume", None, reason=_(system_texts.FIRM_SUPPLIED),
+                   ip=kwargs.get("ip"))
     return event
 
 

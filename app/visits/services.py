@@ -318,7 +318,7 @@ def add_issue(visit: Visit, data: IssueData, actor: User) -> VisitIssue:
 
 
 def assign_issue(issue: VisitIssue, actor: User, *, demand_type: str = "help",
-                 urgency: str = "normal", title: str | None = None):
+                 urgency: str = "normal", title: str | None = None, ip: str | None = None):
     """交办: turn an unsolved issue into a ticket (channel ``visit``) in one step.
 
     The ticket carries the firm, the category and the visit's context; the issue keeps the
@@ -341,7 +341,7 @@ def assign_issue(issue: VisitIssue, actor: User, *, demand_type: str = "help",
         category=issue.category,
         description=_("%(text)s\n\n(Raised during the visit of %(day)s by %(lead)s.)",
                       text=issue.description, day=_local_day(visit.visited_at),
-                      lead=visit.lead_visitor.display_name))
+                      lead=visit.lead_visitor.display_name), ip=ip)
     issue.ticket, issue.assigned_at, issue.assigned_by_id = ticket, now_utc(), actor.id
     db.session.flush()
     audit.record("visit.issue_assign", actor=actor, obj=issue,

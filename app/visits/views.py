@@ -342,8 +342,9 @@ def assign_issue(issue_id: int):
     issue = _issue(issue_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    commit_or_explain(lambda: services.assign_issue(issue, current_user), lambda ticket: _(
-        "Ticket %(ref)s created from the issue.", ref=ticket.reference))
+    commit_or_explain(lambda: services.assign_issue(issue, current_user, ip=request.remote_addr),
+                      lambda ticket: _("Ticket %(ref)s created from the issue.",
+                                       ref=ticket.reference))
     return redirect(url_for("visits.detail", visit_id=issue.visit_id, _anchor="issues"))
 
 

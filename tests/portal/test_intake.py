@@ -14,7 +14,7 @@ from app.portal.models import AnswerSnippet
 from app.ratings import queries
 from app.sla.enums import ServiceMode
 from app.tickets import services as tickets
-from app.tickets.models import TicketStatus
+from app.tickets.models import TicketEvent, TicketStatus
 from tests.helpers import post_form
 from tests.portal.conftest import request_data, submit, walk
 
@@ -62,12 +62,15 @@ def test_answering_directly_from_a_snippet_closes_intake(client, login_as, cast)
     assert snippet.body in client.get(page).get_data(as_text=True)
     response = post_form(client, f"/portal/intake/{ticket.id}/answer",
                          {"answer": snippet.body, "snippet": str(snippet.id),
-                          "version": str(ticket.version)}, token_from=page)
+                          "version": str(ticket.version)}, token_from=page,
+                         environ_base={"REMOTE_ADDR": "10.6.6.6"})
     assert response.status_code == 302
     db.session.refresh(ticket)
     db.session.refresh(snippet)
     assert ticket.status == S.FOLLOW_UP and ticket.reply_text == snippet.body
     assert snippet.used_count == 1
+    assert db.session.scalar(sa.select(TicketEvent.ip).where(  # passed by the view
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action == "answer_directly")) == "10.6.6.6"
 
 
 def test_an_answer_needs_text(client, login_as, cast):

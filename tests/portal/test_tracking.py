@@ -160,3 +160,28 @@ def test_files_download_by_link_and_never_by_another_link(client):
     assert download.status_code == 200 and download.data == b"%PDF-1.7 file"
     assert "attachment" in download.headers["Content-Disposition"]
     assert client.get(f"/track/{other.access_token}/files/{name}").status_code == 404
+
+
+def _event_ips(ticket) -> dict[str, str | None]:
+    from app.tickets.models import TicketEvent
+
+    return dict(db.session.execute(sa.select(TicketEvent.action, TicketEvent.ip).where(
+        TicketEvent.ticket_id == ticket.id)).all())
+
+
+def test_the_requesters_address_is_recorded_on_every_event_it_causes(client, cast):
+    """The view passes the address to the services (they never read the request)."""
+    address = {"environ_base": {"REMOTE_ADDR": "10.4.5.6"}}
+    suspended = walk(submit(), cast, S.SUSPENDED)
+    page = f"/track/{suspended.access_token}"
+    post(client, f"{page}/supply", {"text": "已上传营业执照"}, page, **address)
+    assert (_event_ips(suspended)["supply_info"], _event_ips(suspended)["resume"]) == (
+        "10.4.5.6", "10.4.5.6")
+    withdrawn = submit()
+    page = f"/track/{withdrawn.access_token}"
+    post(client, f"{page}/withdraw", {"reason": "已自行解决"}, page, **address)
+    assert _event_ips(withdrawn)["withdraw"] == "10.4.5.6"
+    rated = walk(submit(), cast, S.FOLLOW_UP)
+    page = f"/track/{rated.access_token}"
+    post(client, f"{page}/rate", {"level": "4"}, page, **address)
+    assert _event_ips(rated)["rate"] == "10.4.5.6"

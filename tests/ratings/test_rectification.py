@@ -76,8 +76,10 @@ def test_a_dispatcher_records_the_follow_up_rating_with_its_channel(client, logi
     assert ticket.reference in client.get("/ratings/follow-ups").get_data(as_text=True)
     page = f"/ratings/follow-ups/{ticket.id}"
     assert post_form(client, page, {"channel": "phone"}).status_code == 400  # no level chosen
-    response = post_form(client, page, {"level": "2", "channel": "phone", "comment": "没解决"})
+    response = post_form(client, page, {"level": "2", "channel": "phone", "comment": "没解决"},
+                         environ_base={"REMOTE_ADDR": "10.2.2.2"})
     assert response.status_code == 302
+    assert _event_ip(ticket, "record_follow_up") == "10.2.2.2"  # passed by the view
     rating = services.rating_of(ticket)
     assert (rating.channel, rating.recorded_by_id, rating.comment) == (
         "phone", cast.dispatcher.id, "没解决")
@@ -140,9 +142,17 @@ def test_the_full_rectification_path(client, login_as, rated, cast):
         R.CLOSED, "unsatisfied", "link")
     login_as(cast.supervisor)
     assert post_form(client, f"{page}/reopen", {"reason": "企业仍不满意"},
-                     token_from=page).status_code == 302
+                     token_from=page, environ_base={"REMOTE_ADDR": "10.3.3.3"}).status_code == 302
     db.session.refresh(ticket)
     assert ticket.status == S.IN_PROGRESS
+    assert _event_ip(ticket, "reopen_closed") == "10.3.3.3"
+
+
+def _event_ip(ticket, action: str) -> str | None:
+    from app.tickets.models import TicketEvent
+
+    return db.session.scalar(sa.select(TicketEvent.ip).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action == action))
 
 
 def test_the_evaluator_rates_the_rectification_by_link(client, rated, cast):

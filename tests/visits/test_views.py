@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.core.clock import now_utc, to_local
 from app.extensions import db
-from app.tickets.models import Channel, Ticket
+from app.tickets.models import Channel, Ticket, TicketEvent
 from app.visits.models import Visit, VisitIssue
 from tests.helpers import count_queries, csrf_token
 
@@ -75,12 +75,15 @@ def test_an_issue_becomes_a_visit_ticket_in_one_step(client, login_as, crew, mak
     issue = make.visit_issue(visit)
     login_as(crew.handler)
     response = client.post(f"/visits/issues/{issue.id}/assign",
-                           data={"csrf_token": csrf_token(client, f"/visits/{visit.id}")})
+                           data={"csrf_token": csrf_token(client, f"/visits/{visit.id}")},
+                           environ_base={"REMOTE_ADDR": "10.7.7.7"})
     assert response.status_code == 302
     db.session.refresh(issue)
     ticket = db.session.get(Ticket, issue.ticket_id)
     assert ticket.channel == Channel.VISIT
     assert ticket.firm_id == crew.firm.id
+    assert db.session.scalar(sa.select(TicketEvent.ip).where(  # passed by the view
+        TicketEvent.ticket_id == ticket.id)) == "10.7.7.7"
     page = client.get(f"/visits/{visit.id}").get_data(as_text=True)
     assert ticket.reference in page
 

@@ -1,0 +1,258 @@
+"""Dependencies point one way: every import in ``app/`` goes from a package to a lower layer.
+
+The layers are ARCHITECTURE.md's table. The test reads every module's source (its syntax
+tree, so an import inside a function counts as much as one at the top), maps each import of
+``app.…`` to its package, and fails on an import into the same or a higher layer and on any
+cycle between packages, naming the file, the line and the import. A lower domain reaching into
+an upper one (the registry importing visits, tickets importing the portal) is how a house
+becomes hard to change; a new package must be given its place before it can be imported.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app"
+
+#: Each package's layer, lowest first. A package may import packages of lower layers only.
+#: ``core`` is the foundation: ``app/core/`` with ``app/db.py`` and ``app/extensions.py``,
+#: which import only each other. ``app`` is ``app/__init__.py``, the application factory.
+LAYERS: dict[str, int] = {
+    "core": 0,
+    "auth": 1,
+    "notifications": 2, "sla": 2, "firms": 2,
+    "tickets": 3,
+    "ratings": 4, "projects": 4,
+    "portal": 5, "visits": 5,
+    "reports": 6, "admin": 6, "audit": 6, "main": 6,
+    "demo": 7,
+    "app": 8,
+}
+
+#: Modules beside the packages that belong to the foundation layer.
+FOUNDATION_MODULES = {"app.db", "app.extensions"}
+
+#: Module names whose code is business logic: they never read the request, the session or
+#: flash messages (STYLE.md: pass what they need, e.g. the source IP, from the view).
+SERVICE_MODULES = {"services", "handlers", "notify", "workflow", "queries", "models", "panels",
+                   "deadlines", "scan"}
+REQUEST_NAMES = {"request", "session", "flash", "has_request_context"}
+
+
+@dataclass(frozen=True)
+class Import:
+    """One ``import`` statement's target, where it was written."""
+
+    path: str  # relative to the repository
+    line: int
+    source: str  # the importing module
+    target: str  # the imported module
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line} imports {self.target}"
+
+
+def package_of(module: str) -> str | None:
+    """The layer table's name for a module of ``app``, or ``None`` outside ``app``."""
+    parts = module.split(".")
+    if parts[0] != "app":
+        return None
+    if len(parts) == 1:
+        return "app"
+    if parts[1] == "core" or ".".join(parts[:2]) in FOUNDATION_MODULES:
+        return "core"
+    return parts[1]
+
+
+def module_name(path: Path) -> tuple[str, bool]:
+    """``app/tickets/services.py`` → ``("app.tickets.services", False)``; a package's
+    ``__init__.py`` gives the package's name and ``True``."""
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        return ".".join(parts[:-1]), True
+    return ".".join(parts), False
+
+
+def imports_of(path: Path) -> list[Import]:
+    """Every module ``path`` imports, at any depth (functions and methods included)."""
+    module, is_package = module_name(path)
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                package = module.split(".") if is_package else module.split(".")[:-1]
+                package = package[: len(package) - node.level + 1]
+                base = ".".join(package + ([node.module] if node.module else []))
+            targets = [_from_app(alias.name) if base == "app" else base for alias in node.names]
+        else:
+            continue
+        rel = str(path.relative_to(ROOT))
+        found.extend(Import(rel, node.lineno, module, target) for target in targets)
+    return found
+
+
+def _from_app(name: str) -> str:
+    """``from app import tickets`` imports the package ``app.tickets``; ``from app import
+    create_app`` the factory's module ``app``."""
+    inside = ROOT / "app"
+    return f"app.{name}" if (inside / name).is_dir() or (inside / f"{name}.py").exists() else "app"
+
+
+def app_imports() -> list[Import]:
+    """Every import written in ``app/`` of another package of ``app``."""
+    found = []
+    for path in sorted(APP.rglob("*.py")):
+        for row in imports_of(path):
+            source, target = package_of(row.source), package_of(row.target)
+            if target is not None and target != source:
+                found.append(row)
+    return found
+
+
+def broken_rules(rows: list[Import], layers: dict[str, int]) -> list[str]:
+    """Imports of a package not in a lower layer, each with its reason."""
+    problems = []
+    for row in rows:
+        source, target = package_of(row.source), package_of(row.target)
+        if source not in layers or target not in layers:
+            unknown = source if source not in layers else target
+            problems.append(f"{row}: package {unknown!r} has no layer in ARCHITECTURE.md")
+        elif layers[target] >= layers[source]:
+            problems.append(f"{row}: {source} (layer {layers[source]}) may not import "
+                            f"{target} (layer {layers[target]})")
+    return problems
+
+
+def cycles(rows: list[Import]) -> list[str]:
+    """Every cycle between packages, as its packages and one import of each step."""
+    edges: dict[str, dict[str, Import]] = {}
+    for row in rows:
+        edges.setdefault(package_of(row.source), {}).setdefault(package_of(row.target), row)
+    found, seen = [], set()
+    for start in sorted(edges):
+        path = _path_back(edges, start)
+        if path and frozenset(path) not in seen:
+            seen.add(frozenset(path))
+            steps = [edges[a][b] for a, b in zip(path, path[1:] + path[:1], strict=True)]
+            found.append(" → ".join([*path, path[0]]) + " (" + "; ".join(map(str, steps)) + ")")
+    return found
+
+
+def _path_back(edges: dict[str, dict[str, Import]], start: str) -> list[str] | None:
+    """A shortest path of packages from ``start`` back to itself, or ``None``."""
+    queue, came_from = [start], {}
+    while queue:
+        node = queue.pop(0)
+        for nxt in sorted(edges.get(node, {})):
+            if nxt == start:
+                path = [node]
+                while path[-1] != start:
+                    path.append(came_from[path[-1]])
+                return path[::-1]
+            if nxt not in came_from:
+                came_from[nxt] = node
+                queue.append(nxt)
+    return None
+
+
+# -- the rules on the code of today ------------------------------------------------------------
+
+
+def test_every_package_of_app_has_a_layer():
+    packages = {path.parent.name for path in APP.glob("*/__init__.py")} | {"app"}
+    assert sorted(packages - set(LAYERS)) == []
+    assert sorted(set(LAYERS) - packages) == []
+
+
+def test_no_cycle_between_packages():
+    assert cycles(app_imports()) == []
+
+
+def test_every_import_points_to_a_lower_layer():
+    assert broken_rules(app_imports(), LAYERS) == []
+
+
+def test_business_code_never_reads_the_request():
+    offending = []
+    for path in sorted(APP.rglob("*.py")):
+        name = path.stem if path.stem != "__init__" else path.parent.name
+        in_models = "models" in path.relative_to(APP).parts
+        if name not in SERVICE_MODULES and not in_models:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "flask":
+                names = {alias.name for alias in node.names} & REQUEST_NAMES
+                if names:
+                    offending.append(f"{path.relative_to(ROOT)}:{node.lineno} "
+                                     f"imports {', '.join(sorted(names))} from flask")
+            elif isinstance(node, ast.Attribute) and node.attr in REQUEST_NAMES and \
+                    isinstance(node.value, ast.Name) and node.value.id == "flask":
+                offending.append(f"{path.relative_to(ROOT)}:{node.lineno} reads flask.{node.attr}")
+    assert offending == []
+
+
+# -- the checker itself: it finds what it is there to find -------------------------------------
+
+
+def _row(source: str, target: str, line: int = 1) -> Import:
+    return Import(source.replace(".", "/") + ".py", line, source, target)
+
+
+def test_a_lower_domain_importing_an_upper_one_is_named():
+    rows = [_row("app.firms.views", "app.visits.panels", 51),
+            _row("app.tickets.services", "app.sla.enums")]
+    assert broken_rules(rows, LAYERS) == [
+        "app/firms/views.py:51 imports app.visits.panels: firms (layer 2) may not import "
+        "visits (layer 5)"]
+
+
+def test_an_import_inside_a_function_counts(tmp_path, monkeypatch):
+    package = tmp_path / "app" / "firms"
+    package.mkdir(parents=True)
+    (package / "views.py").write_text(
+        "def page():\n    from app.tickets.panels import firm_ticket_panel\n", encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    [row] = imports_of(package / "views.py")
+    assert (row.source, row.target, row.line) == ("app.firms.views", "app.tickets.panels", 2)
+
+
+def test_a_relative_import_is_resolved(tmp_path, monkeypatch):
+    package = tmp_path / "app" / "tickets"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("from . import views\nfrom ..portal import x\n",
+                                         encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert [row.target for row in imports_of(package / "__init__.py")] == [
+        "app.tickets", "app.portal"]
+
+
+def test_a_cycle_is_named_with_an_import_of_each_step():
+    rows = [_row("app.tickets.panels", "app.ratings.models", 22),
+            _row("app.ratings.services", "app.tickets.services", 37),
+            _row("app.ratings.views", "app.tickets.models", 9)]
+    assert cycles(rows) == [
+        "ratings → tickets → ratings (app/ratings/services.py:37 imports app.tickets.services; "
+        "app/tickets/panels.py:22 imports app.ratings.models)"]
+
+
+def test_an_unknown_package_is_refused():
+    [problem] = broken_rules([_row("app.newdomain.views", "app.tickets.models")], LAYERS)
+    assert "package 'newdomain' has no layer" in problem
+
+
+@pytest.mark.parametrize("module, package", [
+    ("app", "app"), ("app.db", "core"), ("app.extensions", "core"), ("app.core.clock", "core"),
+    ("app.tickets.models.enums", "tickets"), ("flask", None), ("application", None)])
+def test_modules_map_to_their_package(module, package):
+    assert package_of(module) == package
