@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, has_app_context
 from huey import Huey
 from huey.storage import MemoryStorage, PriorityRedisStorage, SqliteStorage
+from redis import ConnectionPool
 
 #: Results live in the job record, not in Huey's result store (which would grow forever).
 huey = Huey("ruyi", results=False, utc=True, immediate=True)
@@ -38,7 +39,12 @@ def storage_for(url: str, name: str):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         return SqliteStorage(name, filename=path)
     if scheme in ("redis", "rediss", "unix"):
-        return PriorityRedisStorage(name, url=url)
+        # Bounded waits: a web request that sends a job after its commit must not hang on a
+        # Redis that is down (the record keeps the job; the sweep sends it later). A
+        # consumer's blocking read lasts 1 s, well inside the socket timeout.
+        pool = ConnectionPool.from_url(url, socket_connect_timeout=2, socket_timeout=10,
+                                       health_check_interval=30)
+        return PriorityRedisStorage(name, connection_pool=pool)
     raise ValueError(f"JOBS_URL: unknown job store {scheme!r} (sqlite, redis or memory)")
 
 

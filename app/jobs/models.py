@@ -93,6 +93,13 @@ class Job(db.Model):
 
     actor = relationship("User", lazy="joined")
 
+    def can_view(self, user) -> bool:
+        """Its requester and the administrators of jobs see a job (and its result)."""
+        from app.core.permissions import Permission
+
+        return bool(getattr(user, "is_authenticated", False)) and (
+            user.id == self.actor_id or user.can(Permission.JOB_MANAGE))
+
     @property
     def is_finished(self) -> bool:
         """Nothing more will happen to it unless someone retries it."""

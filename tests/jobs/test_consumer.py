@@ -35,7 +35,7 @@ def installation(tmp_path):
     return env, tmp_path
 
 
-def flask(env, *args, timeout=120):
+def flask(env, *args, timeout=300):
     return subprocess.run([*FLASK, *args], cwd=ROOT, env=env,  # noqa: S603 - our own flask
                           capture_output=True, text=True,
                           timeout=timeout)
@@ -47,9 +47,9 @@ def test_a_real_consumer_runs_jobs_asked_for_by_another_process(installation):
     consumer = subprocess.Popen([*FLASK, "jobs", "worker", "--workers", "2"], cwd=ROOT,  # noqa: S603
                                 env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        ping = flask(env, "jobs", "ping", "--timeout", "60")
+        ping = flask(env, "jobs", "ping", "--timeout", "120")
         assert ping.returncode == 0, ping.stdout + ping.stderr
-        scan = flask(env, "jobs", "enqueue", "sla.scan", "--wait", "60")
+        scan = flask(env, "jobs", "enqueue", "sla.scan", "--wait", "120")
         assert scan.returncode == 0, scan.stdout + scan.stderr
     finally:
         consumer.send_signal(signal.SIGINT)  # what Ctrl-C does

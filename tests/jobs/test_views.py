@@ -155,3 +155,14 @@ def test_the_page_speaks_traditional_chinese(client, admin):
         as_text=True)
     assert "任務" in page and "失敗" in page and "重試" in page
     assert f'/admin/jobs/{record.id}"' in page
+
+
+def test_a_job_is_seen_by_its_requester_and_the_job_administrators(db, make):
+    from flask_login import AnonymousUserMixin
+
+    requester = make.user(Role.DISPATCHER)
+    record = _kept("tests.write", actor=requester)
+    assert record.can_view(requester)
+    assert record.can_view(make.user(Role.ADMIN))
+    assert not record.can_view(make.user(Role.DISPATCHER))
+    assert not record.can_view(AnonymousUserMixin())
