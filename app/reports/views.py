@@ -131,13 +131,13 @@ def _dashboard_charts(ctx: Context, rows, data) -> dict:
                   for row in rows if row.values[index].value is not None]
     return {
         "weeks": weeks, "week_rates": rates, "distribution": distribution,
-        "weekly_svg": charts.column_chart(_("Tickets received per week, and the share handled "
+        "weekly_chart": charts.column_chart(_("Tickets received per week, and the share handled "
                                             "on time"), week_bars, rates,
                                           _("handled on time")),
-        "distribution_svg": charts.column_chart(
+        "distribution_chart": charts.column_chart(
             _("Tickets replied in the period by handling time in working days"),
             [charts.Bar(label, n, str(n)) for label, n in distribution]),
-        "comparison_svg": charts.bar_chart(_("Handled on time by group"), comparison,
+        "comparison_chart": charts.bar_chart(_("Handled on time by group"), comparison,
                                            maximum=100.0),
     }
 
