@@ -91,6 +91,10 @@ class Config:
     PORTAL_LOOKUP_REFERENCE_LIMIT = os.environ.get("PORTAL_LOOKUP_REFERENCE_LIMIT",
                                                    "5 per 10 minutes")
     PORTAL_UPLOAD_MAX_BYTES = _env_int("PORTAL_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+    #: Rendered fragments (navigation bar, pagination, the queue's filters, the public form...)
+    #: are kept by each worker while this is on and templates do not auto-reload
+    #: (app/core/caches.py); off, every page is rendered from its templates.
+    RENDER_CACHE = _env_bool("RENDER_CACHE", True)
     #: Seconds a worker keeps the public form's category list (and page) before re-reading it;
     #: an edit in the same worker applies at once (app/portal/cache.py).
     PORTAL_CHOICES_TTL = _env_int("PORTAL_CHOICES_TTL", 10)
@@ -139,9 +143,11 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    """Local development: SQLite file in instance/, debug-friendly."""
+    """Local development: SQLite file in instance/, debug-friendly: an edited template shows
+    on the next request (and nothing rendered is kept meanwhile)."""
 
     DEBUG = False
+    TEMPLATES_AUTO_RELOAD = _env_bool("TEMPLATES_AUTO_RELOAD", True)
 
 
 class TestingConfig(Config):
@@ -158,6 +164,9 @@ class TestingConfig(Config):
     #: Jobs run in the test's own transaction, the real code path without a consumer.
     JOBS_IMMEDIATE = True
     JOBS_URL = "memory://"
+    #: Every page rendered afresh; the tests of the kept fragments switch it on.
+    RENDER_CACHE = False
+    TEMPLATES_AUTO_RELOAD = False
 
 
 class ProductionConfig(Config):
@@ -166,6 +175,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFER_HSTS = True
+    TEMPLATES_AUTO_RELOAD = False
 
     @classmethod
     def validate(cls) -> None:

@@ -9,6 +9,7 @@ import secrets
 
 from flask import Flask
 
+from app.core import caches
 from app.core.forms import Request
 from config import CONFIGS
 
@@ -39,6 +40,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     register_request_hooks(app)
     register_template_helpers(app)
     register_cli(app)
+    caches.init_app(app)
     return app
 
 

@@ -8,7 +8,6 @@ timestamp mixin, and a helper for enum columns stored with a named CHECK constra
 from __future__ import annotations
 
 import fcntl
-import functools
 import os
 import sqlite3
 import threading
@@ -27,6 +26,7 @@ from sqlalchemy.orm import (
     mapped_column,
 )
 
+from app.core.caches import memo
 from app.core.clock import now_utc
 
 NAMING_CONVENTION = {
@@ -263,7 +263,7 @@ def _foreign_key_values(relationship, target) -> dict:
             for local, remote in relationship.local_remote_pairs}
 
 
-@functools.cache
+@memo("db.insert_statements")
 def _insert_returning_key(table: sa.Table) -> sa.Insert:
     """``INSERT … RETURNING <primary key>``, built once per table."""
     return table.insert().returning(*table.primary_key.columns)

@@ -216,7 +216,8 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true",
                         help="also report PostgreSQL's own execution time per page")
     args = parser.parse_args()
-    app = create_app("development", {"RATELIMIT_ENABLED": False})
+    app = create_app("development", {"RATELIMIT_ENABLED": False,
+                                     "TEMPLATES_AUTO_RELOAD": False})
     with app.app_context():
         firms = db.session.execute(sa.text("SELECT count(*) FROM firms")).scalar()
         print(f"Database: {db.engine.url.render_as_string(hide_password=True)}; {firms} firms")

@@ -54,7 +54,7 @@ def run(args) -> None:
     from app import create_app
     from app.extensions import db
 
-    app = create_app("development")
+    app = create_app("development", {"TEMPLATES_AUTO_RELOAD": False})
     client = app.test_client()
     with app.app_context():
         backend = _backend_pid(db)

@@ -57,6 +57,8 @@ def _env(database: str) -> dict:
         # The limits are raised for the run anyway: per-worker counting is accepted knowingly.
         "RATELIMIT_ALLOW_PER_WORKER": "true",
         "TICKET_UPLOAD_DIR": os.path.join(ROOT, "instance", "bench-uploads"),
+        # as production renders: templates read once, the blank form page kept
+        "TEMPLATES_AUTO_RELOAD": "false",
     })
     # No worker recycling unless asked for: a worker replaced mid-run would take the CPU time
     # it used with it (the meter reads the processes alive at the end of a phase).

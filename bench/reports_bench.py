@@ -115,7 +115,9 @@ def start_server(port: int) -> subprocess.Popen:
     worker for its request count): the CPU time per request is read from the processes
     found at the start, and a worker replaced mid-run would take its CPU time with it."""
     env = {**os.environ, "RUYI_ENV": "development", "RATELIMIT_ENABLED": "false",
-           "LOG_LEVEL": "WARNING", "GUNICORN_MAX_REQUESTS": "0"}
+           "LOG_LEVEL": "WARNING", "GUNICORN_MAX_REQUESTS": "0",
+           # as production renders: templates read once, rendered fragments kept
+           "TEMPLATES_AUTO_RELOAD": "false"}
     return subprocess.Popen(  # noqa: S603 - our own gunicorn
         [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-w", "2",
          "--no-control-socket", "--timeout", "600", "-b", f"127.0.0.1:{port}",

@@ -6,7 +6,8 @@ shared machine).
     DATABASE_URL=... python bench/tickets_pages_cpu.py --profile 30 queue   # cProfile, top 30
 
 Creates the application as ``bench/tickets_bench.py``'s gunicorn workers do
-(``bench/reports_wsgi.py``, development configuration, rate limits off), signs in the same
+(``bench/reports_wsgi.py``, development configuration with templates read once as in
+production, rate limits off), signs in the same
 users through the sign-in form and requests each page through the WSGI test client: the same
 middleware, views, queries and templates, without the HTTP server (gunicorn adds about
 0.3 ms). For each page it reports the least process CPU time per request over five rounds of
@@ -27,6 +28,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 os.environ.setdefault("RATELIMIT_ENABLED", "false")
+# as production renders: templates read once, rendered fragments kept (app/core/caches.py)
+os.environ.setdefault("TEMPLATES_AUTO_RELOAD", "false")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 from bench.reports_seed import PASSWORD, SUPERVISOR  # noqa: E402

@@ -139,6 +139,20 @@ def frozen_clock():
 
 
 @pytest.fixture
+def keep_rendered(app):
+    """Rendered fragments kept as a production worker keeps them (the tests run with
+    ``RENDER_CACHE`` off: these tests of the kept fragments switch it on), every cache empty
+    before and after."""
+    from app.core import caches
+
+    caches.clear_all()
+    app.config["RENDER_CACHE"] = True
+    yield caches
+    app.config["RENDER_CACHE"] = False
+    caches.clear_all()
+
+
+@pytest.fixture
 def make(db):
     """Factories bound to the test database: ``make.user(role=...)``, ``make.unit()``."""
     return factories

@@ -14,6 +14,8 @@ from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
 
+from app.core.caches import request_cache
+
 LANGUAGE_NAMES = {"zh_Hans_CN": "简体中文", "zh_Hant": "繁體中文", "en": "English"}
 TRADITIONAL_REGIONS = {"tw", "hk", "mo"}
 
@@ -94,6 +96,9 @@ def _per_locale(attribute: str, make):
     if state is not None:
         setattr(state, attribute, (state.__dict__.get("babel_locale"), value))
     return value
+
+
+request_cache("i18n.request_locale", _babel_state, ("ruyi_locale", "ruyi_translations"))
 
 
 # The template callables Jinja's i18n extension makes with ``newstyle=True`` from the ones

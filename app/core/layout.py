@@ -1,5 +1,6 @@
 """The layout every page shares (``base.html``): its navigation bar and the parts around
-it, kept rendered.
+it, kept rendered (``rendered`` caches of :mod:`app.core.caches`: never while templates
+auto-reload).
 
 The bar is the same for everyone who reads the same language, has the same role (the menu
 entries and the role's name), is on the same menu entry and has unread notifications or not;
@@ -18,8 +19,12 @@ from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
+from app.core.caches import Store
 from app.core.navigation import active_entry, nav_for
 from app.core.rendering import fragment
+
+_navbars = Store("layout.navbar", limit=256)
+_parts = Store("layout.parts", limit=64)
 
 #: Never part of a rendered page (nor of anything a user can type into one: escaping keeps
 #: NUL, and a name holding a slot's text would be filled in once, not twice).
@@ -35,7 +40,7 @@ def navbar(context) -> Markup:
     unread = context["unread_notifications"]() if signed_in else 0
     role = user.role if signed_in else None
     active = active_entry(request.endpoint)
-    kept = fragment(("layout.navbar", role, active, bool(unread)),
+    kept = fragment(_navbars, (role, active, bool(unread)),
                     lambda: render_template("_layout/navbar.html", signed_in=signed_in,
                                             role=role, active=active, unread=unread,
                                             nav_items=nav_for(user), slots=SLOTS))
@@ -47,4 +52,4 @@ def navbar(context) -> Markup:
 def layout_part(name: str) -> Markup:
     """A part of ``base.html`` that is the same on every page in a language, kept rendered:
     ``_layout/<name>.html`` (the stylesheets and the skip link, the footer and scripts)."""
-    return fragment(("layout", name), lambda: render_template(f"_layout/{name}.html"))
+    return fragment(_parts, name, lambda: render_template(f"_layout/{name}.html"))

@@ -7,8 +7,11 @@ from flask import current_app, render_template, request
 from flask_sqlalchemy.pagination import SelectPagination
 from markupsafe import Markup
 
+from app.core.caches import Store
 from app.core.rendering import fragment
 from app.extensions import db
+
+_pagers = Store("pagination")
 
 
 class DeferredJoinPagination(SelectPagination):
@@ -66,12 +69,13 @@ def paginate(statement, per_page: int | None = None, count_limit: int | None = N
 
 
 def pagination_html(page, endpoint: str, kwargs: dict) -> Markup:
-    """The pagination macro's markup (``render_pagination`` in ``_macros/pagination.html``),
-    kept rendered per endpoint, query arguments and page position: it translates four texts
-    and builds up to nine links, the same for everyone on that page of that list."""
-    key = ("pagination", endpoint, tuple(request.args.to_dict().items()),
+    """The pagination macro's markup (``render_pagination`` in ``_macros/pagination.html``;
+    written by ``_macros/_pagination.html``), kept rendered per endpoint, query arguments and
+    page position (a ``rendered`` cache): it translates four texts and builds up to nine
+    links, the same for everyone on that page of that list."""
+    key = (endpoint, tuple(request.args.to_dict().items()),
            tuple(kwargs.items()), page.page, page.pages, page.total,
            getattr(page, "total_is_lower_bound", False), page.has_prev, page.has_next,
            page.prev_num, page.next_num)
-    return fragment(key, lambda: render_template("_macros/_pagination.html", page=page,
-                                                 endpoint=endpoint, kwargs=kwargs))
+    return fragment(_pagers, key, lambda: render_template(
+        "_macros/_pagination.html", page=page, endpoint=endpoint, kwargs=kwargs))

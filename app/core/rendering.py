@@ -14,15 +14,14 @@ as the slow calls (tests compare them), from results kept per process:
   before;
 * :func:`url_maker` — ``url_for`` done once with a placeholder, then filled in per row with
   the value quoted as the URL map would quote it;
-* :func:`fragment` — a piece of a page rendered once per language and per everything it
-  shows (its key), such as the queue's filter form for a given input.
+* :func:`fragment` — a piece of a page rendered from its template once per language and
+  per everything it shows (its key), such as the queue's filter form for a given input, and
+  kept in a ``rendered`` cache (:mod:`app.core.caches`: not while templates auto-reload).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import lru_cache
-from threading import Lock
 from urllib.parse import quote
 
 from babel import Locale
@@ -31,24 +30,19 @@ from flask import request, url_for
 from flask_babel import format_datetime, get_timezone
 from markupsafe import Markup
 
+from app.core.caches import Store, memo
 from app.core.i18n import locale_name
 
 #: (language, id of the mapping) → (the mapping, its translation); the mapping is kept so its
 #: id can never be reused by another object while the entry exists.
-_labels: dict[tuple[str, int], tuple[dict, dict]] = {}
-_labels_lock = Lock()
+_labels = Store("i18n.labels", limit=512)
 
 
 def translated(labels: dict) -> dict:
     """``labels`` (values lazy strings) with every value translated into the request's
     language; the same keys, so templates index it exactly as the original."""
-    key = (locale_name(), id(labels))
-    entry = _labels.get(key)
-    if entry is None or entry[0] is not labels:
-        entry = (labels, {name: str(label) for name, label in labels.items()})
-        with _labels_lock:
-            _labels[key] = entry
-    return entry[1]
+    return _labels.get((locale_name(), id(labels)), lambda: (
+        labels, {name: str(label) for name, label in labels.items()}))[1]
 
 
 def datetimeformat(value, format=None) -> str:
@@ -75,18 +69,18 @@ def short_datetimes():
     return short
 
 
-@lru_cache(maxsize=16)
+@memo("dates.short_pattern", maxsize=16)
 def _short_pattern(locale: str) -> str:
     """How the language joins a short date and a short time (as Babel joins them)."""
     return str(get_datetime_format("short", locale=Locale.parse(locale))).replace("'", "")
 
 
-@lru_cache(maxsize=8192)
+@memo("dates.short_date", maxsize=8192)
 def _short_date(locale: str, year: int, month: int, day: int) -> str:
     return format_date(datetime(year, month, day), "short", locale=Locale.parse(locale))
 
 
-@lru_cache(maxsize=8192)
+@memo("dates.short_time", maxsize=8192)
 def _short_time(locale: str, hour: int, minute: int, on_the_minute: bool) -> str:
     """A short time shows no seconds and no zone, but a day period such as Traditional
     Chinese "午夜" (midnight) is named only at 00:00:00 exactly: Babel's rules compare whole
@@ -115,28 +109,9 @@ def url_maker(endpoint: str, name: str, **values):
     return lambda value: prefix + quote(str(value), safe=_PATH_SAFE) + suffix
 
 
-#: (language, application root, key) → rendered fragment (bounded: :func:`kept`).
-_fragments: dict[tuple, Markup] = {}
-MAX_FRAGMENTS = 1024
-
-
-def fragment(key: tuple, render) -> Markup:
-    """The markup ``render()`` gives, kept per language, application root and ``key``:
-    ``key`` must hold everything the fragment shows besides translated text and links
-    (input, choices, errors...)."""
+def fragment(store: Store, key: tuple, render) -> Markup:
+    """The markup ``render()`` gives (a template's, autoescaped), kept in ``store`` per
+    language, application root and ``key``: ``key`` must hold everything the fragment shows
+    besides translated text and links (input, choices, errors...)."""
     full_key = (locale_name(), request.script_root, key)
-    # the output of an autoescaped template
-    return kept(_fragments, full_key, lambda: Markup(render()), MAX_FRAGMENTS)  # noqa: S704
-
-
-def kept(store: dict, key, make, limit: int):
-    """``store[key]``, made by ``make()`` the first time. The store starts over when it holds
-    ``limit`` entries: a busy page uses a handful of keys, so the bound only stops unusual
-    input (every search a new key) from growing it without end."""
-    value = store.get(key)
-    if value is None:
-        value = make()
-        if len(store) >= limit:
-            store.clear()
-        store[key] = value
-    return value
+    return store.get(full_key, lambda: Markup(render()))  # noqa: S704 - a template's output

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import cache, lru_cache
 from pathlib import Path
 
 import opencc
 import sqlalchemy as sa
+
+from app.core.caches import memo
 
 _converter = opencc.OpenCC("t2s")
 _DICTIONARY = Path(opencc.__file__).parent / "dictionary"
@@ -39,7 +40,7 @@ def contains(text: str, *columns) -> sa.ColumnElement[bool]:
     return sa.or_(*(column.ilike(pattern, escape="\\") for column in columns))
 
 
-@cache
+@memo("search.convertible")
 def _convertible() -> frozenset[str]:
     """Characters that OpenCC's Traditional → Simplified tables could change.
 
@@ -58,7 +59,7 @@ def _convertible() -> frozenset[str]:
     return frozenset(chars)
 
 
-@lru_cache(maxsize=4096)
+@memo("search.simplified", maxsize=4096)
 def simplify(text: str) -> str:
     """Traditional → Simplified, lower-cased.
 

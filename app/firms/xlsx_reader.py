@@ -15,7 +15,6 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
-from functools import lru_cache
 
 from lxml import etree
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
@@ -25,6 +24,8 @@ from openpyxl.utils.datetime import (
     from_excel,
     from_ISO8601,
 )
+
+from app.core.caches import memo
 
 MAIN_NAMESPACES = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main",
                    "http://purl.oclc.org/ooxml/spreadsheetml/main")
@@ -108,7 +109,7 @@ def _date_styles(archive: zipfile.ZipFile, name: str | None, ns: str) -> set[int
     return styles
 
 
-@lru_cache(maxsize=1024)
+@memo("firms.xlsx_columns", maxsize=1024)
 def _column_index(letters: str) -> int:
     index = 0
     for letter in letters:

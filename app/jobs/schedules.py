@@ -26,12 +26,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 
 import sqlalchemy as sa
 from huey import crontab
 from sqlalchemy.exc import IntegrityError
 
+from app.core.caches import memo
 from app.core.clock import LOCAL_TZ, now_utc
 from app.extensions import db
 from app.jobs.definitions import definition_of
@@ -83,7 +83,7 @@ def schedule_of(kind: str) -> Schedule:
     return _schedules[kind]
 
 
-@cache
+@memo("jobs.cron_matchers", maxsize=64)
 def matcher(cron: str) -> Callable[[datetime], bool]:
     """Whether a local minute matches a five-field cron expression."""
     fields = cron.split()

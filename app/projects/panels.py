@@ -6,8 +6,7 @@ so neither firms nor tickets import projects.
 
 from __future__ import annotations
 
-from functools import cache
-
+from app.core.caches import memo
 from app.core.permissions import Permission
 from app.extensions import db
 from app.projects import queries
@@ -29,7 +28,7 @@ def ticket_project_panel(ticket, user) -> dict:
     return {"project_link": link if link is not None and project.can_view(user) else None}
 
 
-@cache
+@memo("projects.ticket_link_statement")
 def _project_link_statement():
     """:func:`ticket_project_panel`'s link and project, with the parameter ``ticket_id``;
     built once: building it and its cache key cost more than running it. Only the stage is

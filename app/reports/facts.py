@@ -25,7 +25,6 @@ calendar, ``flask reports rebuild-facts`` recomputes the stored days.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
@@ -33,6 +32,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.core.caches import memo
 from app.db import ROW_INSERTED
 from app.reports.models import ReportFact, ReportUnitDay
 from app.reports.sql import (
@@ -244,7 +244,7 @@ def _add_to_unit_days(connection, before: dict, after: dict) -> None:
         connection.execute(_unit_days_upsert(connection.dialect.name), changes)
 
 
-@functools.cache
+@memo("reports.fact_statements")
 def _unit_days_upsert(dialect_name: str) -> sa.Insert:
     """The upsert adding to ``report_unit_days``, built once per dialect (building it cost
     more CPU than running it)."""
@@ -284,7 +284,7 @@ _SHARE = (ReportFact.unit_id, ReportFact.fact, ReportFact.day, ReportFact.v, Rep
           ReportFact.b)
 
 
-@functools.cache
+@memo("reports.fact_statements")
 def _statements_for(dialect: str) -> tuple:
     """(delete, insert) of a refresh, built once per dialect: building the union of every
     fact kind cost more CPU than running it. A refresh is of a few tickets, so it counts

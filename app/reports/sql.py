@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from app.core.caches import Store
 from app.sla.models import WorkCalendarDay
 
 
@@ -119,13 +120,11 @@ class WorkdayArrays:
         return self._lookup(self.workday_sql, moment)
 
 
-_arrays_cache: dict[int, WorkdayArrays] = {}
+#: id of the calendar → (the calendar, its arrays); the calendar is kept with them, so its id
+#: cannot be another calendar's while the entry exists. One entry: the cached calendar's.
+_arrays = Store("reports.workday_arrays", limit=1)
 
 
 def workday_arrays(calendar) -> WorkdayArrays:
     """The arrays of a calendar object (built once per cached calendar)."""
-    key = id(calendar)
-    if key not in _arrays_cache:
-        _arrays_cache.clear()
-        _arrays_cache[key] = WorkdayArrays(calendar)
-    return _arrays_cache[key]
+    return _arrays.get(id(calendar), lambda: (calendar, WorkdayArrays(calendar)))[1]

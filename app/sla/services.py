@@ -19,6 +19,7 @@ from flask import g, has_app_context
 from flask_babel import gettext as _
 
 from app.core import audit
+from app.core.caches import Cache, request_cache
 from app.core.clock import now_utc, today_local
 from app.core.errors import ValidationFailed
 from app.extensions import db
@@ -120,7 +121,12 @@ def _forget_request_values() -> None:
             g.pop(f"_sla_{name}", None)
 
 
+#: name → (the revision it was read at, the value): the calendar, the policies, the settings.
 _process_cache: dict[str, tuple[object, object]] = {}
+Cache("sla.configuration", clear=_process_cache.clear, size=lambda: len(_process_cache))
+request_cache("sla.request_values", lambda: g._get_current_object(),
+              tuple(f"_sla_{name}" for name in ("calendar", "policies", "office_hours",
+                                                 "settings")))
 
 
 def _cached(name: str, revision: object, build: Callable):
@@ -206,6 +212,7 @@ def missing_calendar_years(today: date | None = None) -> list[int]:
 
 
 _alerts_logged: set[tuple[date, int]] = set()
+Cache("sla.calendar_alerts", clear=_alerts_logged.clear, size=lambda: len(_alerts_logged))
 
 
 def calendar_alert(today: date | None = None) -> list[int]:

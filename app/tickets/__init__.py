@@ -3,11 +3,12 @@
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
+from app.core.caches import Store
 from app.core.i18n import locale_name
 from app.core.navigation import register_nav
 from app.core.panels import FIRM_PAGE, register_panel
 from app.core.permissions import Permission
-from app.core.rendering import kept, translated
+from app.core.rendering import translated
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
@@ -43,14 +44,14 @@ def _ticket_labels():
               "supervision_labels": SUPERVISION_STATUS_LABELS, "sla_labels": SLA_STATUS_LABELS,
               "mode_labels": SERVICE_MODE_LABELS, "demand_labels": DEMAND_TYPE_LABELS,
               "urgency_labels": URGENCY_LABELS}
-    translated_labels = kept(_translated_labels, locale_name(), lambda: {
-        name: translated(mapping) for name, mapping in labels.items()}, 16)
+    translated_labels = _translated_labels.get(locale_name(), lambda: {
+        name: translated(mapping) for name, mapping in labels.items()})
     return {**translated_labels, "public_reasons": PUBLIC_REASONS, "sla_styles": SLA_STATUS_STYLES,
             "system_text": shown}
 
 
 #: language → the context's translated label mappings (:func:`_ticket_labels`).
-_translated_labels: dict[str, dict] = {}
+_translated_labels = Store("tickets.context_labels", limit=16)
 
 
 from app.tickets import catalogue_admin, cli, models, panels, views  # noqa: E402,F401

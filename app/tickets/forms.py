@@ -5,8 +5,6 @@ Forms check the shape of input only; whether an action is possible is the workfl
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -22,7 +20,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from app.core.forms import CachedSelect, field_state, options
+from app.core.caches import memo
+from app.core.forms import FixedSelectField, field_state, options
 from app.core.validators import MainlandMobile
 from app.sla.enums import (
     DEMAND_TYPE_LABELS,
@@ -91,19 +90,17 @@ class TicketFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
-    status = SelectField(_l("Status"), validators=[Optional()], widget=CachedSelect())
-    sla = SelectField(_l("SLA"), validators=[Optional()], widget=CachedSelect())
-    service_mode = SelectField(_l("Service mode"), validators=[Optional()],
-                               widget=CachedSelect())
-    demand_type = SelectField(_l("Demand type"), validators=[Optional()], widget=CachedSelect())
-    urgency = SelectField(_l("Urgency"), validators=[Optional()], widget=CachedSelect())
-    category = SelectField(_l("Category"), validators=[Optional()], widget=CachedSelect())
-    unit = SelectField(_l("Unit (lead or assisting)"), validators=[Optional()],
-                       widget=CachedSelect())
+    status = SelectField(_l("Status"), validators=[Optional()])
+    sla = SelectField(_l("SLA"), validators=[Optional()])
+    service_mode = SelectField(_l("Service mode"), validators=[Optional()])
+    demand_type = SelectField(_l("Demand type"), validators=[Optional()])
+    urgency = SelectField(_l("Urgency"), validators=[Optional()])
+    category = SelectField(_l("Category"), validators=[Optional()])
+    unit = SelectField(_l("Unit (lead or assisting)"), validators=[Optional()])
     firm = StringField(_l("Firm (name or USCC)"), validators=[Optional(), Length(max=100)])
     received_from = FilterDateField(_l("Received from"), validators=[Optional()])
     received_to = FilterDateField(_l("Received to"), validators=[Optional()])
-    sort = SelectField(_l("Order"), validators=[Optional()], widget=CachedSelect())
+    sort = SelectField(_l("Order"), validators=[Optional()])
 
     #: The fields that narrow the list (``sort`` only orders it).
     FILTERS = ("q", "status", "sla", "service_mode", "demand_type", "urgency", "category",
@@ -113,10 +110,10 @@ class TicketFilterForm(FlaskForm):
         super().__init__(*args, **kwargs)
         for name, choices in FIXED_FILTER_CHOICES.items():
             self[name].choices = list(choices)
-            self[name].choice_key = ("ticket-filter", name)  # rendered once per language
+            self[name].choice_key = ("ticket-filter", name)  # the key of the kept form
         for field, pairs in ((self.category, tuple(categories)), (self.unit, tuple(units))):
             field.choices = options([("", ANY), *pairs])
-            field.choice_key = (field.name, pairs)  # rendered once per list read
+            field.choice_key = (field.name, pairs)
         for field in self:
             if field.type == "SelectField":
                 # Left empty, a select fails WTForms' choice check (after building every
@@ -189,10 +186,10 @@ class ActionForm(FlaskForm):
                                                       ("2", _l("2 Dissatisfied")),
                                                       ("1", _l("1 Very dissatisfied"))]),
                        validators=[Optional()])
-    outcome = SelectField(_l("Outcome"), choices=options([
+    outcome = FixedSelectField(_l("Outcome"), choices=options([
         ("level", _l("Reached: rating recorded")),
         ("unreachable", _l("Unreachable after three attempts"))]), validators=[Optional()],
-        widget=CachedSelect(("ticket", "ActionForm.outcome")))
+        choice_key="ActionForm.outcome")
     note = TextAreaField(_l("Note"), validators=[Optional()])
 
 
@@ -216,7 +213,7 @@ DIALOG_FIELDS = {
 }
 
 
-@lru_cache(maxsize=128)
+@memo("tickets.dialog_forms", maxsize=128)
 def dialogs_action_form(fields: frozenset[str]) -> type[ActionForm]:
     """:class:`ActionForm` with only the hidden version and ``fields`` (the fields of the
     dialogs a page shows, usually two to five of its nineteen): WTForms builds every field of
@@ -230,17 +227,17 @@ class CommentForm(FlaskForm):
     """A staff comment, internal unless marked public."""
 
     body = TextAreaField(_l("Comment"))
-    visibility = SelectField(_l("Visible to"), choices=options([("internal", _l("Staff only")),
-                                                                ("public", _l("The firm too"))]),
-                             widget=CachedSelect(("ticket", "CommentForm.visibility")))
+    visibility = FixedSelectField(_l("Visible to"), choices=options([
+        ("internal", _l("Staff only")), ("public", _l("The firm too"))]),
+        choice_key="CommentForm.visibility")
 
 
 class AttachmentForm(FlaskForm):
     """A file staff attach to the ticket; the file itself is read from ``request.files``."""
 
-    visibility = SelectField(_l("Visible to"), choices=options([("internal", _l("Staff only")),
-                                                                ("public", _l("The firm too"))]),
-                             widget=CachedSelect(("ticket", "AttachmentForm.visibility")))
+    visibility = FixedSelectField(_l("Visible to"), choices=options([
+        ("internal", _l("Staff only")), ("public", _l("The firm too"))]),
+        choice_key="AttachmentForm.visibility")
 
 
 #: Channels a member of staff records a demand from (the web form and portal are the firm's).

@@ -9,19 +9,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
-from time import monotonic
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import defaultload, joinedload
 
 from app.auth.models import Unit
+from app.core.caches import Store, memo
 from app.core.clock import LOCAL_TZ
 from app.core.permissions import Permission
-from app.core.rendering import kept, translated
+from app.core.rendering import translated
 from app.core.search import key_contains, key_fragment, like_pattern, normalise_query
 from app.extensions import db
 from app.sla.enums import DemandType, ServiceMode, SlaStatus, Urgency
@@ -80,7 +78,7 @@ def get_visible_by_reference(user, reference: str) -> Ticket | None:
     return ticket if ticket is not None and ticket.can_view(user) else None
 
 
-@lru_cache(maxsize=1)
+@memo("tickets.by_reference_statement")
 def _by_reference() -> sa.Select:
     """A ticket by the parameter ``reference`` as its pages load it: its assisting units
     joined (the visibility rule reads them), and what the pages never show not joined (it is
@@ -155,7 +153,7 @@ def ticket_records(ticket: Ticket, user, staff: bool, before: str | None = None,
     return _split(db.session.execute(statement, params).all(), limit)
 
 
-@lru_cache(maxsize=64)
+@memo("tickets.records_statements", maxsize=64)
 def _records_statement(staff: bool, internal_files: bool, cursor_kind: str | None,
                        replies: bool, limit: int) -> sa.CompoundSelect:
     """:func:`ticket_records`' statement for one shape, with the parameters ``ticket_id``
@@ -487,8 +485,8 @@ def queue_page(user, name: str, now, filters: QueueFilters, sort: str, page: int
         key = (user.id, user.role, user.unit_id, getattr(user, "firm_id", None),
                getattr(user, "tracking_ticket_id", None), name, order is NEWEST_ORDER,
                tuple(vars(filters).values()))
-        statements = kept(_QUEUE_STATEMENTS, key, lambda: _page_statements(
-            queue(user, name, sa.bindparam("now"), filters), order), MAX_QUEUE_STATEMENTS)
+        statements = _QUEUE_STATEMENTS.get(key, lambda: _page_statements(
+            queue(user, name, sa.bindparam("now"), filters), order))
     else:
         statements = _search_page_statements(user, name, now, filters, order)
     return QueuePage(page=page, per_page=per_page, max_per_page=None, error_out=False,
@@ -605,9 +603,8 @@ def _unit_count(unit_id: int, conditions: list) -> sa.Select:
 
 
 #: (user's id, role, unit, firm, tracked ticket, queue, newest first, filters) → the statements of
-#: :func:`queue_page`, bounded (:func:`app.core.rendering.kept`).
-_QUEUE_STATEMENTS: dict[tuple, tuple[sa.Select, sa.Select]] = {}
-MAX_QUEUE_STATEMENTS = 1024
+#: :func:`queue_page`.
+_QUEUE_STATEMENTS = Store("tickets.queue_statements")
 
 
 #: What a queue row shows (with its lead unit's name): the rows carry nothing else, so a
@@ -760,32 +757,19 @@ def filter_options(user) -> dict[str, tuple[tuple[str, str], ...]]:
         kind, params = "own unit", {"unit_id": user.unit_id}
     else:
         kind, params = "no unit", {}
-    key, now = (kind, params.get("unit_id")), monotonic()
-    kept_at, options = _FILTER_CHOICES.get(key, (None, None))
-    if kept_at is not None and now - kept_at < current_app.config["QUEUE_CHOICES_TTL"]:
-        return options
+    return _FILTER_CHOICES.get((kind, params.get("unit_id")),
+                               lambda: _read_filter_options(kind, params))
+
+
+def _read_filter_options(kind: str, params: dict) -> dict[str, tuple[tuple[str, str], ...]]:
     read = {"categories": [], "units": []}
     for row in db.session.execute(_FILTER_OPTIONS[kind], params):
         read[row.kind].append((str(row.id), row.name))
-    options = {name: tuple(pairs) for name, pairs in read.items()}
-    if len(_FILTER_CHOICES) >= MAX_FILTER_CHOICES:
-        _FILTER_CHOICES.clear()
-    _FILTER_CHOICES[key] = (now, options)
-    return options
+    return {name: tuple(pairs) for name, pairs in read.items()}
 
 
-#: (which units, the user's unit) → (when read, the choices): :func:`filter_options`.
-_FILTER_CHOICES: dict[tuple, tuple[float, dict]] = {}
-MAX_FILTER_CHOICES = 1024
-
-
-def _forget_filter_choices(_mapper, _connection, _target) -> None:
-    _FILTER_CHOICES.clear()
-
-
-for _model in (Category, Unit):
-    for _event in ("after_insert", "after_update", "after_delete"):
-        sa.event.listen(_model, _event, _forget_filter_choices)
+#: (which units, the user's unit) → the choices: :func:`filter_options`.
+_FILTER_CHOICES = Store("tickets.filter_choices")
 
 
 def _filter_options_statement(units_shown: sa.ColumnElement[bool]) -> sa.Select:

@@ -6,7 +6,6 @@ notifications they queue go out only after that commit (:mod:`app.core.mail`).
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import Unit, User
 from app.core import audit, mail
+from app.core.caches import memo
 from app.core.clock import now_utc, to_local
 from app.core.errors import DomainError, PermissionDenied, ValidationFailed
 from app.core.permissions import Permission, Role
@@ -112,7 +112,7 @@ def next_reference(created_at: datetime, session=None) -> str:
     return format_reference(year, number)
 
 
-@functools.cache
+@memo("tickets.counter_upsert")
 def _counter_upsert(dialect: str):
     """The counter's upsert for this database, built once (the year is its parameter)."""
     if dialect == "postgresql":
@@ -607,7 +607,7 @@ def _pending(ticket: Ticket) -> tuple[ExtensionStatus | None, bool]:
     return value
 
 
-@functools.cache
+@memo("tickets.pending_statement")
 def _pending_statement() -> sa.Select:
     """:func:`_pending`'s statement, with the parameter ``ticket_id``: built once, as building
     it and its cache key cost more than running it (every ticket page asks)."""

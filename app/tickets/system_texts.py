@@ -12,12 +12,12 @@ boilerplate, and the other way round.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 
 from babel.support import Translations
 from flask_babel import gettext
 
+from app.core.caches import memo
 from app.core.i18n import LANGUAGE_NAMES
 
 
@@ -38,7 +38,7 @@ SYSTEM_TEXTS = (AUTO_REMINDER, AUTO_SUPERVISION, FIRM_SUPPLIED, TAIWAN_ROUTING)
 _CATALOGUES = Path(__file__).resolve().parents[1] / "translations"
 
 
-@cache
+@memo("tickets.system_texts")
 def _written_forms() -> dict[str, str]:
     """Each system text as any catalogue renders it (and as written in the code) → its id."""
     forms = {text: text for text in SYSTEM_TEXTS}

@@ -10,8 +10,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.auth.models import Unit
+from app.core.caches import Store
 from app.core.clock import now_utc
-from app.core.forms import field_state, hidden_field, options
+from app.core.forms import field_state, options
 from app.core.pagination import page_number
 from app.core.panels import TICKET_PAGE, panel_values, panels_for
 from app.core.permissions import Permission, require, require_permission
@@ -56,6 +57,11 @@ def index():
                            column_labels=translated(COLUMNS))
 
 
+_headings = Store("tickets.queue_heading")
+_filters = Store("tickets.queue_filters")
+_table_heads = Store("tickets.queue_table_head")
+_dialog_fields = Store("tickets.dialog_fields")
+
 #: The queue table's column titles; each row repeats them (``data-label``) for narrow screens.
 COLUMNS = {"reference": _l("Reference"), "title": _l("Title"), "status": _l("Status"),
            "lead_unit": _l("Lead unit"), "due": _l("Due"), "sla": _l("SLA")}
@@ -65,7 +71,7 @@ def _filters_html(form: TicketFilterForm, queue: str, args: dict[str, str]):
     """The filter form, the note on ignored values and the filters in force with the links
     that remove them: about a third of the page's rendering, and the same for everyone who
     opens a queue with the same arguments, input and choices (the usual case: none)."""
-    return fragment(("tickets.filters", queue, tuple(args.items()), form.shown_state()),
+    return fragment(_filters, (queue, tuple(args.items()), form.shown_state()),
                     lambda: render_template("tickets/_filters.html", form=form, queue=queue,
                                             active_filters=_active_filters(form, args)))
 
@@ -74,7 +80,7 @@ def _heading_html(user, queue: str, args: dict[str, str]):
     """The title, the "record a demand" button and the queue tabs: each tab keeps the search,
     filters and order of this page (from its first page)."""
     can_record = user.can(Permission.TICKET_INTAKE) or user.can(Permission.TICKET_HANDLE)
-    return fragment(("tickets.heading", queue, tuple(args.items()), can_record),
+    return fragment(_headings, (queue, tuple(args.items()), can_record),
                     lambda: render_template("tickets/_heading.html", queue=queue,
                                             can_record=can_record, queues=translated(QUEUES),
                                             tab_urls=_tab_urls(args)))
@@ -82,7 +88,7 @@ def _heading_html(user, queue: str, args: dict[str, str]):
 
 def _table_head_html(args: dict[str, str]):
     """The table head: its order links keep the page's search and filters."""
-    return fragment(("tickets.table_head", tuple(args.items())),
+    return fragment(_table_heads, tuple(args.items()),
                     lambda: render_template("tickets/_table_head.html", args=args))
 
 
@@ -195,7 +201,8 @@ def _render(ticket: Ticket, form: ActionForm | None = None, open_action: str | N
         actions=actions, dialog_fields=DIALOG_FIELDS, dialog_field=_dialog_field(), records=records,
         open_action=open_action, sla_rows=queries.deadline_rows(ticket, now_utc()),
         attachment_form=AttachmentForm(meta=NO_CSRF), staff=staff,
-        sees_evaluator=sees_evaluator, hidden_field=hidden_field, field_widget=_field_widget(),
+        sees_evaluator=sees_evaluator, field_widget=_field_widget(),
+        hidden_field=_macro("_macros/forms.html", "hidden_field"),
         timeline=_macro("tickets/_timeline.html", "timeline"),
         timeline_entries=timeline.entries(records.timeline, staff, sees_evaluator),
         page_panels=panels_for(TICKET_PAGE), **panel_values(TICKET_PAGE, ticket, user),
@@ -209,17 +216,17 @@ def _macro(template: str, name: str):
 
 
 def _dialog_field():
-    """``dialog_field(field)``: the forms macro's markup of one field of the page's dialogs,
-    kept (:func:`_kept_field`): the page shows the same empty fields to everyone, and WTForms
-    renders each one slowly."""
+    """``dialog_field(field)``: the forms macro's markup of one field of the page's dialogs
+    (``render_field`` of ``_macros/forms.html``), kept (:func:`_kept_field`): the page shows
+    the same empty fields to everyone, and WTForms renders each one slowly."""
     return _kept_field("tickets.dialog", _macro("_macros/forms.html", "render_field"))
 
 
 def _field_widget():
-    """``field_widget(field, **attributes)``: the field's bare widget with ``attributes``,
-    kept (:func:`_kept_field`; the attachment form's select: its HTML attributes alone cost
-    WTForms a few hundred Python calls)."""
-    return _kept_field("tickets.widget", lambda field, **attributes: field(**attributes))
+    """``field_widget(field, **attributes)``: the field's bare widget with ``attributes``
+    (``render_widget`` of ``_macros/forms.html``), kept (:func:`_kept_field`; the attachment
+    form's select: its HTML attributes alone cost WTForms a few hundred Python calls)."""
+    return _kept_field("tickets.widget", _macro("_macros/forms.html", "render_widget"))
 
 
 def _kept_field(kind: str, render):
@@ -228,7 +235,7 @@ def _kept_field(kind: str, render):
     def kept_render(field, **attributes):
         key = (kind, type(field._form).__name__, field_state(field),
                tuple(sorted(attributes.items())))
-        return fragment(key, lambda: render(field, **attributes))
+        return fragment(_dialog_fields, key, lambda: render(field, **attributes))
 
     return kept_render
 

@@ -6,8 +6,7 @@ the rules of who sees which visit stay here and neither firms nor tickets import
 
 from __future__ import annotations
 
-from functools import cache
-
+from app.core.caches import memo
 from app.core.permissions import Permission
 from app.extensions import db
 from app.visits import queries
@@ -44,7 +43,7 @@ def ticket_visit_panel(ticket, user) -> dict:
     return {"visit_issue": issue if issue is not None and issue.visit.can_view(user) else None}
 
 
-@cache
+@memo("visits.ticket_issue_statement")
 def _issue_statement():
     """:func:`ticket_visit_panel`'s visit issue, with the parameter ``ticket_id``; built once:
     building it and its cache key cost more than running it."""

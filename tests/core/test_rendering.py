@@ -7,13 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from flask import url_for
 from flask_babel import force_locale, format_datetime
-from markupsafe import Markup
-from wtforms import Form, SelectField
-from wtforms.widgets import Select
 
-from app.core.forms import CachedSelect, hidden_field, options
 from app.core.rendering import datetimeformat, translated, url_maker
-from app.tickets.forms import FIXED_FILTER_CHOICES, TicketFilterForm
 from app.tickets.models.enums import STATUS_LABELS
 
 LOCALES = ("zh_Hans_CN", "zh_Hant", "en")
@@ -62,62 +57,6 @@ def test_url_maker_quotes_like_url_for(app, value):
             "tickets.download", reference=value, attachment_id=7)
 
 
-class _Plain(Form):
-    """The same selects rendered by WTForms' own widget."""
-
-    choice = SelectField(widget=Select())
-
-
-@pytest.mark.parametrize("data", ["", "in_progress", "closed", "no-such-value", None])
-def test_cached_select_renders_exactly_like_the_plain_widget(app, data):
-    for locale in LOCALES:
-        with app.test_request_context("/"), force_locale(locale):
-            for name, choices in {**FIXED_FILTER_CHOICES, "units": options(
-                    [("", "Any"), ("1", "商务局 <b>&"), ("2", "工信局")])}.items():
-                plain = _Plain()
-                plain.choice.choices, plain.choice.data = list(choices), data
-                cached = TicketFilterForm()
-                field = cached.status
-                field.choices, field.data = list(choices), data
-                field.choice_key = ("test", name)
-                for _ in range(2):  # the first call fills the cache, the second reads it
-                    shown = field(class_="form-select")
-                    expected = plain.choice(class_="form-select")
-                    assert isinstance(shown, Markup)
-                    assert str(shown) == str(expected).replace('id="choice" name="choice"',
-                                                     'id="status" name="status"')
-
-
-def test_cached_select_options_change_with_the_choices(app):
-    """A renamed unit is a new list, hence new markup: nothing stale is served."""
-    with app.test_request_context("/"), force_locale("en"):
-        before = TicketFilterForm(units=[("1", "商务局")])
-        assert "商务局" in before.unit()
-        after = TicketFilterForm(units=[("1", "商务和投资促进局")])
-        assert "商务和投资促进局" in after.unit() and "商务局<" not in after.unit()
-
-
-def test_cached_select_without_a_key_is_the_plain_widget(app):
-    class Form_(Form):
-        choice = SelectField(widget=CachedSelect(), choices=options([("a", "A"), ("b", "<B>")]))
-
-    with app.test_request_context("/"):
-        form = Form_(data={"choice": "b"})
-        assert form.choice() == Select()(form.choice)
-
-
-@pytest.mark.parametrize("data", ["internal", "public", "other"])
-def test_a_select_keyed_by_its_widget_renders_like_the_plain_one(app, data):
-    from app.tickets.forms import CommentForm
-
-    for locale in LOCALES:
-        with app.test_request_context("/"), force_locale(locale):
-            form = CommentForm(meta={"csrf": False})
-            form.visibility.data = data
-            for _ in range(2):
-                assert form.visibility() == Select()(form.visibility)
-
-
 def test_url_maker_keeps_a_query_arguments_place(app):
     """The pagination links: the page number stays where the request had it."""
     with app.test_request_context("/"):
@@ -128,13 +67,13 @@ def test_url_maker_keeps_a_query_arguments_place(app):
 
 
 @pytest.mark.parametrize("value", ["", "7", 'a"b<c>&\'d', "IjQ5Y2E.aGVsbG8"])
-def test_a_kept_hidden_field_renders_like_wtforms(app, value):
-    """The ticket page's CSRF and version fields: the slot filled with the escaped value."""
+def test_the_hidden_field_macro_renders_like_wtforms(app, value):
+    """The ticket page's CSRF and version fields (``hidden_field`` of _macros/forms.html)."""
     from app.tickets.forms import ActionForm
 
     with app.test_request_context("/"):
-        for _ in range(2):  # the first call fills the kept markup, the second reads it
-            form = ActionForm()
-            form.version.data = value
-            assert hidden_field(form.version) == form.version()
-            assert hidden_field(form.csrf_token) == form.csrf_token()
+        hidden_field = app.jinja_env.get_template("_macros/forms.html").module.hidden_field
+        form = ActionForm()
+        form.version.data = value
+        assert hidden_field(form.version) == form.version()
+        assert hidden_field(form.csrf_token) == form.csrf_token()

@@ -17,8 +17,8 @@ TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 @pytest.fixture
-def cached(app):
-    """Categories kept for an hour, as a busy production worker would."""
+def cached(app, keep_rendered):
+    """Categories kept for an hour and the page kept, as a busy production worker would."""
     app.config["PORTAL_CHOICES_TTL"] = 3600
     yield
     app.config["PORTAL_CHOICES_TTL"] = 0
@@ -77,7 +77,7 @@ def test_a_category_edit_in_the_worker_shows_at_once(client, cached, make):
     assert "知识产权新增" in client.get("/request").get_data(as_text=True)
 
 
-def test_an_edit_elsewhere_shows_after_the_ttl(app, client, make):
+def test_an_edit_elsewhere_shows_after_the_ttl(app, client, make, keep_rendered):
     """Another worker's edit reaches this one through the TTL (0 here: read every time)."""
     make.category(name="测试类别乙", code="SDQ")
     db.session.commit()

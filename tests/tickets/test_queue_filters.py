@@ -238,11 +238,9 @@ def test_queue_tabs_keep_the_search_filters_and_order(pair, login_as):
     assert 'href="/tickets/?queue=all"' in plain  # nothing to keep: the bare queue link
 
 
-def test_the_cached_filter_form_always_shows_the_current_input(pair, login_as):
+def test_the_cached_filter_form_always_shows_the_current_input(pair, login_as, keep_rendered):
     """The filter form's markup is kept per language and input: whatever was rendered before,
     each page shows its own values, errors and language, exactly as a fresh render would."""
-    from app.core import rendering
-
     client = login_as(pair["cast"].dispatcher)
 
     def form_of(query: str, language: str = "en") -> str:
@@ -257,7 +255,7 @@ def test_the_cached_filter_form_always_shows_the_current_input(pair, login_as):
     assert form_of("status=in_progress&q=招工") == first
     chinese = form_of("status=in_progress&q=招工", "zh-CN")
     assert chinese != first and "办理中" in chinese
-    rendering._fragments.clear()
+    keep_rendered.clear_all()
     assert form_of("status=in_progress&q=招工") == first  # a fresh render: the same markup
     assert form_of("status=closed&received_from=bad") == other
 
