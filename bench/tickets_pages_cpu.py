@@ -6,9 +6,9 @@ shared machine).
     DATABASE_URL=... python bench/tickets_pages_cpu.py --profile 30 queue   # cProfile, top 30
 
 Creates the application as ``bench/tickets_bench.py``'s gunicorn workers do
-(``bench/reports_wsgi.py``, development configuration with templates read once as in
-production, rate limits off), signs in the same
-users through the sign-in form and requests each page through the WSGI test client: the same
+(``bench/reports_wsgi.py``, development configuration with templates read once and rendered
+fragments kept as in production, rate limits off), signs in the same users through the
+sign-in form and requests each page through the WSGI test client: the same
 middleware, views, queries and templates, without the HTTP server (gunicorn adds about
 0.3 ms). For each page it reports the least process CPU time per request over five rounds of
 ``--requests`` requests (the least is the one a busy machine disturbed least) and the Python

@@ -2,8 +2,8 @@
 
 This module works out a chart's geometry — where each bar, grid line, label and point goes,
 as plain numbers and texts; the markup is the template ``reports/_charts.html`` (the macro
-``chart``), whose autoescape escapes every text. Each chart is an ``<svg role="img">`` with a
-``<title>`` and a ``<desc>`` that states the values, and the page always shows the same
+``chart``), whose autoescape escapes every text. Each chart is an SVG image (``role="img"``)
+with a title and a description that states the values, and the page always shows the same
 numbers in a table next to it. Colours are presentation attributes (the content security
 policy forbids inline styles).
 """
