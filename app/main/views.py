@@ -38,8 +38,8 @@ def home():
         context["admin_figures"] = _admin_figures()
     if current_user.can(Permission.AUDIT_VIEW):
         context["audit_figures"] = _audit_figures()
-    if current_user.can(Permission.CALENDAR_MANAGE):
-        context["calendar_missing"] = calendar_alert()
+    if current_user.can(Permission.CALENDAR_MANAGE) or current_user.can(Permission.REPORT_VIEW_ALL):
+        context["calendar_gaps"] = calendar_alert()
     return render_template("main/home.html", **context)
 
 

@@ -16,8 +16,8 @@ from app.core.forms import options
 from app.core.search import contains
 from app.extensions import db
 from app.firms.models import Firm
-from app.portal import services
 from app.portal.models import REGISTRATION_STATUS_LABELS, AnswerSnippet, FirmRegistration
+from app.tickets import deadlines
 from app.tickets.models import (
     Attachment,
     Category,
@@ -85,6 +85,8 @@ class RequesterView:
     rating_level: int | None = None
     rectification: object = None
     can_give_feedback: bool = False
+    #: The committed date with its provisional mark (``None`` once answered or finished).
+    promise: object = None
 
 
 def _public_timeline(ticket: Ticket) -> list[TimelineEntry]:
@@ -125,10 +127,11 @@ def requester_view(ticket: Ticket, actor) -> RequesterView:
         suspend = db.session.scalar(sa.select(TicketEvent).where(
             TicketEvent.ticket_id == ticket.id, TicketEvent.action == "suspend")
             .order_by(TicketEvent.at.desc()).limit(1))
+    promise = (None if ticket.is_finished or ticket.status == S.FOLLOW_UP
+               else deadlines.promise(ticket))
     return RequesterView(
         status_label=STATUS_LABELS[ticket.status],
-        deadline=None if ticket.is_finished or ticket.status == S.FOLLOW_UP
-        else services.promised_answer_at(ticket),
+        deadline=promise.at if promise else None, promise=promise,
         reply=public_reply(ticket), timeline=_public_timeline(ticket),
         attachments=db.session.scalars(sa.select(Attachment).where(
             Attachment.ticket_id == ticket.id,

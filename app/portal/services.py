@@ -28,7 +28,6 @@ from app.extensions import db
 from app.firms import uscc as uscc_rules
 from app.firms.models import Firm
 from app.portal.models import AnswerSnippet, FirmRegistration, RegistrationStatus
-from app.sla.enums import SlaStep
 from app.tickets import attachment_files, deadlines, system_texts
 from app.tickets import services as tickets
 from app.tickets.models import (
@@ -214,27 +213,31 @@ def _note_taiwan(ticket: Ticket) -> None:
 
 
 def promised_answer_at(ticket: Ticket) -> datetime:
-    """The committed date by which the requester will be answered.
+    """The committed date by which the requester will be answered
+    (:func:`app.tickets.deadlines.promised_answer_at`)."""
+    return deadlines.promised_answer_at(ticket)
 
-    Counted by the SLA engine as the handling limit of the ticket's policy, starting from its
-    latest possible dispatch (the intake deadline) — a promise the office can keep.
-    """
-    sla = deadlines.for_ticket(ticket)
-    if ticket.handle_due_at is not None:
-        return ticket.handle_due_at
-    if ticket.service_mode == ServiceMode.HANDLE_NOW:
-        return sla.due(SlaStep.HANDLE, ticket.submitted_at)
-    return sla.due(SlaStep.HANDLE, ticket.intake_due_at or ticket.submitted_at)
+
+def promise_text(promise: deadlines.Promise) -> str:
+    """The committed date as a requester reads it in a message, with why it may move."""
+    if promise.at is None:
+        return _("the date will be given as soon as the working calendar for %(year)s is "
+                 "published; we will tell you", year=promise.missing_year)
+    text = _("%(date)s (Beijing time)", date=to_local(promise.at).strftime("%Y-%m-%d %H:%M"))
+    if promise.provisional:
+        text += " — " + _("provisional: next year's official holiday schedule is not yet "
+                          "published; if it moves this date, we will tell you the new one")
+    return text
 
 
 def _confirm(ticket: Ticket, link: str) -> None:
     if not ticket.requester_email:
         return
-    promised = to_local(promised_answer_at(ticket)).strftime("%Y-%m-%d %H:%M")
     body = _("We have received your request \"%(title)s\".\n\nReference: %(ref)s\n"
-             "We will answer by: %(date)s (Beijing time)\nFollow it here: %(link)s\n\n"
+             "We will answer by: %(date)s\nFollow it here: %(link)s\n\n"
              "Keep this link private: anyone who has it can see and act on the request.",
-             title=ticket.title, ref=ticket.reference, date=promised, link=link)
+             title=ticket.title, ref=ticket.reference, date=promise_text(deadlines.promise(ticket)),
+             link=link)
     mail.queue(ticket.requester_email, _("Request %(ref)s received", ref=ticket.reference),
                body, ticket=ticket.reference)
 

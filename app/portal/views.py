@@ -48,7 +48,7 @@ from app.portal.forms import (
 )
 from app.portal.models import REGISTRATION_STATUS_LABELS, AnswerSnippet, FirmRegistration
 from app.ratings import services as ratings
-from app.tickets import attachment_files
+from app.tickets import attachment_files, deadlines
 from app.tickets.models import Ticket
 
 register_nav("portal.my_tickets", _l("My requests"), P.PORTAL_USE, order=10)
@@ -169,9 +169,9 @@ def received(token: str):
     """The answer to a sent request: reference, tracking link and the promised date."""
     ticket = services.ticket_by_token(token)
     require(ticket is not None)
+    promise = commit_or_explain(lambda: deadlines.promise(ticket))  # with an admins' alert
     return render_template("portal/received.html", ticket=ticket,
-                           link=_tracking_url(ticket),
-                           promised=services.promised_answer_at(ticket))
+                           link=_tracking_url(ticket), promise=promise)
 
 
 # -- public: lookup and the tracking link ------------------------------------------------------
@@ -227,7 +227,7 @@ def track_file(token: str, name: str):
 def _requester_page(ticket: Ticket, actor, *, base_endpoint: str, file_endpoint: str,
                     key: dict, forms: dict | None = None, status: int = 200):
     forms = forms or {}
-    context = queries.requester_view(ticket, actor)
+    context = commit_or_explain(lambda: queries.requester_view(ticket, actor))  # an alert
     return render_template(
         "portal/track.html", ticket=ticket, view=context, key=key,
         base_endpoint=base_endpoint, file_endpoint=file_endpoint,

@@ -18,6 +18,10 @@ Conventions, all in Asia/Shanghai local time (China has kept no daylight saving 
   stretch before it"), or with office hours only the minutes inside them.
 * A date in a year the calendar does not cover raises :class:`CalendarNotConfigured`; there is
   deliberately no Monday-to-Friday fallback, because a guessed 调休 is a wrong deadline.
+* **Provisional years.** Next year, before its official schedule is published, is covered by
+  provisional days (weekends and the rule-based statutory holidays, no make-up working days):
+  the calendar computes over them like over any other, and says which instants lie in or after
+  such a year (:meth:`WorkCalendar.is_provisional`), so a deadline over them is marked.
 """
 
 from __future__ import annotations
@@ -134,9 +138,15 @@ def add_natural_minutes(start: datetime, minutes: float) -> datetime:
 
 
 class WorkCalendar:
-    """Which days are worked, for the whole years given; everything else raises."""
+    """Which days are worked, for the whole years given; everything else raises.
 
-    def __init__(self, rows: Iterable[tuple[date, bool]]):
+    ``provisional_years`` are covered by provisional days (not yet the official schedule);
+    ``unsaved_years``, a part of them, exist only in memory so far (see
+    :func:`app.sla.services.load_calendar`).
+    """
+
+    def __init__(self, rows: Iterable[tuple[date, bool]], provisional_years: Iterable[int] = (),
+                 unsaved_years: Iterable[int] = ()):
         per_year: Counter[int] = Counter()
         workdays: list[int] = []
         for day, is_workday in rows:
@@ -150,6 +160,11 @@ class WorkCalendar:
         self._workset = frozenset(self._work)
         #: Unbroken runs of covered years as (first ordinal, last ordinal), usually just one.
         self._spans = self._contiguous_spans(complete)
+        self.provisional_years = frozenset(provisional_years) & self._years
+        self.unsaved_years = frozenset(unsaved_years) & self.provisional_years
+        #: Local ordinal from which every day is provisional or later (None: none is).
+        self._provisional_from = (date(min(self.provisional_years), 1, 1).toordinal()
+                                  if self.provisional_years else None)
 
     @staticmethod
     def _contiguous_spans(years: set[int]) -> list[tuple[int, int]]:
@@ -172,6 +187,18 @@ class WorkCalendar:
     def covers(self, day: date) -> bool:
         """Whether the day's year is configured (never raises)."""
         return day.year in self._years
+
+    def is_provisional(self, moment: datetime | date | None) -> bool:
+        """Whether a deadline falling at ``moment`` was counted over provisional days.
+
+        Provisional years are always the latest covered (next year, before its notice), and a
+        deadline lies after its start, so a deadline was counted over a provisional day exactly
+        when it falls in or after the first provisional year.
+        """
+        if moment is None or self._provisional_from is None:
+            return False
+        ordinal = moment.toordinal() if not isinstance(moment, datetime) else _local(moment)[0]
+        return ordinal >= self._provisional_from
 
     def _span(self, ordinal: int) -> tuple[int, int]:
         """The covered run holding a date, or :class:`CalendarNotConfigured` for its year."""
@@ -216,6 +243,14 @@ class WorkCalendar:
         ordinal = day.toordinal()
         index = bisect.bisect_left(self._work, ordinal) + n
         return date.fromordinal(self._work_at(index, ordinal))
+
+    def working_day_offset(self, start: datetime, end: datetime) -> int:
+        """How many working days ``end``'s date lies after ``start``'s, counted like deadlines
+        (a non-working start counts from its next working day): the ``n`` for which
+        :meth:`shift_working_days` moves ``start``'s working day to ``end``'s."""
+        (first, _a), (last, _b) = _local(start), _local(end)
+        self._require_between(min(first, last), max(first, last))
+        return bisect.bisect_left(self._work, last) - bisect.bisect_left(self._work, first)
 
     def working_days_between(self, first: date, last: date) -> int:
         """Working days in ``(first, last]``: the days a pause from ``first`` to ``last`` took."""

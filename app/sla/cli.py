@@ -19,6 +19,12 @@ def _report(result: services.SeedResult) -> None:
     if result.unavailable:
         click.echo(f"  {result.year}: not in the installed chinese-calendar package — enter it "
                    f"on the admin calendar page once the State Council publishes it")
+    elif result.provisional:
+        click.echo(f"  {result.year}: not in the installed chinese-calendar package — "
+                   f"provisional days ({result.created} added, {result.updated} updated, "
+                   f"{result.kept} kept): weekends and rule-based statutory holidays, no "
+                   f"make-up working days; deadlines over them are provisional until the "
+                   f"official schedule is entered")
     else:
         click.echo(f"  {result.year}: {result.created} added, {result.updated} updated, "
                    f"{result.kept} kept (changed by an administrator)")
@@ -34,19 +40,31 @@ def seed(year: int | None) -> None:
                                                            progress=_report))
     if year and results[0].unavailable:
         raise click.ClickException(f"No calendar data for {year} in the installed package.")
-    missing = services.calendar_alert()
-    if missing:
-        click.echo("Warning: no working calendar yet for " + ", ".join(map(str, missing)))
+    _warn(services.calendar_alert())
+
+
+def _warn(gaps: list[services.CalendarGap]) -> None:
+    for gap in gaps:
+        if gap.provisional:
+            click.echo(f"Warning: {gap.year} has only provisional days: enter the official "
+                       f"holiday schedule (a newer chinese-calendar and 'flask calendar seed', "
+                       f"or the admin calendar page)")
+        else:
+            click.echo(f"Warning: no working calendar yet for {gap.year}")
 
 
 @calendar_cli.command("status")
 def status() -> None:
-    """List the configured years and warn about missing ones."""
-    years = services.load_calendar().years
-    click.echo("Configured years: " + (f"{years[0]}–{years[-1]}" if years else "none"))
-    missing = services.missing_calendar_years()
-    if missing:
-        click.echo("Missing: " + ", ".join(map(str, missing)))
+    """List the configured years, say which are provisional, and warn about gaps."""
+    calendar = services.load_calendar()
+    official = [y for y in calendar.years if y not in calendar.provisional_years]
+    click.echo("Configured years: " + (f"{official[0]}–{official[-1]}" if official else "none"))
+    for year in sorted(calendar.provisional_years):
+        where = ("computed in memory, made when a deadline first needs them"
+                 if year in calendar.unsaved_years else "stored")
+        click.echo(f"Provisional: {year} ({where}); open tickets with provisional deadlines: "
+                   f"{services.provisional_uses()}")
+    _warn(services.calendar_alert())
 
 
 @sla_cli.command("seed-policies")

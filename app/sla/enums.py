@@ -135,17 +135,24 @@ class DaySource(StrEnum):
 
     #: From the ``chinese-calendar`` package (the State Council's notices).
     PACKAGE = "package"
-    #: Filled by the weekday rule when an admin added a year the package does not know yet;
-    #: replaced by the package's data once it knows the year.
+    #: Entered as the official schedule for a year the package does not know yet: read from
+    #: the State Council notice (``flask calendar seed --from-file``) or confirmed by an admin
+    #: publishing a provisional year (earlier: a year added with weekends only); replaced by
+    #: the package's data once it knows the year.
     GENERATED = "generated"
     #: Set by an administrator, with a reason; never overwritten by seeding.
     ADMIN = "admin"
+    #: Next year before its official schedule is published: weekends off plus the rule-based
+    #: statutory holidays (``holidays`` package), no make-up working days guessed. Deadlines
+    #: over these days are provisional and recomputed when the official days replace them.
+    PROVISIONAL = "provisional"
 
 
 DAY_SOURCE_LABELS = {
     DaySource.PACKAGE: _l("Official calendar package"),
-    DaySource.GENERATED: _l("Weekday rule (holidays still to be entered)"),
+    DaySource.GENERATED: _l("Entered as official for the year"),
     DaySource.ADMIN: _l("Changed by an administrator"),
+    DaySource.PROVISIONAL: _l("Provisional (official schedule not yet published)"),
 }
 
 

@@ -62,5 +62,5 @@ def year_summary(days: dict[date, WorkCalendarDay]) -> dict[str, int]:
         "workdays": sum(1 for d in days.values() if d.is_workday),
         "days_off": sum(1 for d in days.values() if not d.is_workday),
         "edited": sum(1 for d in days.values() if d.source == "admin"),
-        "generated": sum(1 for d in days.values() if d.source == "generated"),
+        "provisional": sum(1 for d in days.values() if d.source == "provisional"),
     }

@@ -8,6 +8,7 @@ Services flush; the caller commits.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from app.core.caches import Cache, request_cache
 from app.core.clock import now_utc, today_local
 from app.core.errors import ValidationFailed
 from app.extensions import db
-from app.sla.calendar import OfficeHours, WorkCalendar
+from app.sla.calendar import OfficeHours, WorkCalendar, local_end_of_day
 from app.sla.enums import (
     DayKind,
     DaySource,
@@ -44,8 +45,9 @@ from app.sla.models import (
 
 logger = logging.getLogger("ruyi.sla")
 
-#: Admins are warned this many days before a year starts that it has no calendar yet.
-CALENDAR_WARNING_DAYS = 60
+#: From this (month, day) admins and supervisors are warned while next year's official
+#: schedule is not in the calendar (it is published in October or November).
+CALENDAR_WARNING_FROM = (10, 1)
 
 PolicyKey = tuple[ServiceMode, DemandType, Urgency, bool]
 
@@ -142,17 +144,42 @@ def _cached(name: str, revision: object, build: Callable):
 
 
 def load_calendar() -> WorkCalendar:
-    """The working calendar of every configured year, cached until an admin edits a day."""
+    """The working calendar of every configured year, cached until an admin edits a day.
+
+    This year and next year, if the database has no days for them, are covered by provisional
+    days computed in memory (:func:`provisional_year`); they are stored the first time a
+    deadline over them is stored (:func:`store_provisional_years`). A year beyond next, or a
+    past year, still raises :class:`~app.sla.calendar.CalendarNotConfigured`.
+    """
     def build():
+        today = today_local()
         revision = _revisions()[0]
-        return _cached("calendar", revision, _read_calendar)
+        return _cached("calendar", (revision, today.year),
+                       lambda: _read_calendar(provisional_candidates(today)))
 
     return _per_request("calendar", build)
 
 
-def _read_calendar() -> WorkCalendar:
-    rows = db.session.execute(sa.select(WorkCalendarDay.day, WorkCalendarDay.is_workday))
-    return WorkCalendar((day, bool(is_workday)) for day, is_workday in rows)
+def provisional_candidates(today: date | None = None) -> tuple[int, int]:
+    """The years provisional days may cover: this year and next (DOMAIN §3.2)."""
+    today = today or today_local()
+    return today.year, today.year + 1
+
+
+def _read_calendar(candidates: Iterable[int] = ()) -> WorkCalendar:
+    rows = db.session.execute(sa.select(
+        WorkCalendarDay.day, WorkCalendarDay.is_workday,
+        WorkCalendarDay.source == DaySource.PROVISIONAL))
+    days, stored, provisional = [], set(), set()
+    for day, is_workday, is_provisional in rows:
+        days.append((day, bool(is_workday)))
+        stored.add(day.year)
+        if is_provisional:
+            provisional.add(day.year)
+    unsaved = [year for year in candidates if year not in stored]
+    for year in unsaved:
+        days.extend((data.day, data.kind.is_workday) for data in provisional_year(year))
+    return WorkCalendar(days, provisional | set(unsaved), unsaved)
 
 
 def load_office_hours() -> OfficeHours:
@@ -201,30 +228,86 @@ def _key(service_mode, demand_type, urgency, is_complex) -> PolicyKey:
             bool(is_complex))
 
 
-def missing_calendar_years(today: date | None = None) -> list[int]:
-    """Years that need a calendar now: this year, and next year within 60 days of it."""
+@dataclass(frozen=True)
+class CalendarGap:
+    """A year deadlines need now whose official schedule the calendar does not have."""
+
+    year: int
+    #: Covered by provisional days (else it has no days at all and deadlines in it fail).
+    provisional: bool
+
+
+def calendar_gaps(today: date | None = None) -> list[CalendarGap]:
+    """This year, and from 1 October next year, when not entered from the official schedule.
+
+    The State Council publishes next year's schedule in October or November; from 1 October
+    admins and supervisors are told while next year has only provisional days or none.
+    """
     today = today or today_local()
     needed = [today.year]
-    if (date(today.year + 1, 1, 1) - today).days <= CALENDAR_WARNING_DAYS:
+    if (today.month, today.day) >= CALENDAR_WARNING_FROM:
         needed.append(today.year + 1)
-    known = set(load_calendar().years)
-    return [year for year in needed if year not in known]
+    calendar = load_calendar()
+    return [CalendarGap(year, year in calendar.provisional_years) for year in needed
+            if year in calendar.provisional_years or year not in calendar.years]
+
+
+def missing_calendar_years(today: date | None = None) -> list[int]:
+    """The years of :func:`calendar_gaps` (provisional or without days)."""
+    return [gap.year for gap in calendar_gaps(today)]
 
 
 _alerts_logged: set[tuple[date, int]] = set()
 Cache("sla.calendar_alerts", clear=_alerts_logged.clear, size=lambda: len(_alerts_logged))
 
 
-def calendar_alert(today: date | None = None) -> list[int]:
-    """:func:`missing_calendar_years`, logged as a warning for operators (once a day a year)."""
+def calendar_alert(today: date | None = None) -> list[CalendarGap]:
+    """:func:`calendar_gaps`, logged as a warning for operators (once a day a year)."""
     today = today or today_local()
-    missing = missing_calendar_years(today)
-    for year in missing:
-        if (today, year) not in _alerts_logged:
-            _alerts_logged.add((today, year))
-            logger.warning("working calendar not configured for %s; enter it on the admin "
-                           "calendar page", year)
-    return missing
+    gaps = calendar_gaps(today)
+    for gap in gaps:
+        if (today, gap.year) not in _alerts_logged:
+            _alerts_logged.add((today, gap.year))
+            if gap.provisional:
+                logger.warning("working calendar %s is provisional: the official holiday "
+                               "schedule is not entered yet", gap.year)
+            else:
+                logger.warning("working calendar not configured for %s; enter it on the "
+                               "admin calendar page", gap.year)
+    return gaps
+
+
+def alert_calendar_missing(year: int, where: str = "") -> bool:
+    """Tell operators (log) and administrators (a notification, at most one a day a year)
+    that a deadline needed a year with no working days at all; returns whether a notification
+    was added (the caller commits it). Nothing is guessed meanwhile."""
+    from flask import current_app
+    from flask_babel import force_locale
+
+    from app.auth.models import User
+    from app.core.permissions import ROLE_PERMISSIONS, Permission
+    from app.notifications.models import Notification
+    from app.notifications.services import notify_all
+
+    logger.error("deadline not computed%s: no working calendar for %s",
+                 f" on {where}" if where else "", year)
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN")):
+        subject = _("Working calendar missing for %(year)s", year=year)
+        text = _("A deadline reaching into %(year)s could not be computed: the working calendar "
+                 "has no days for it. Enter %(year)s on the calendar page; the affected "
+                 "tickets show no date until then.", year=year)
+    since = local_end_of_day(today_local() - timedelta(days=1))
+    if db.session.scalar(sa.select(Notification.id).where(
+            Notification.subject == subject, Notification.created_at > since).limit(1)):
+        return False
+    roles = [role for role, rights in ROLE_PERMISSIONS.items()
+             if Permission.CALENDAR_MANAGE in rights]
+    admins = db.session.scalars(sa.select(User).where(User.role.in_(roles),
+                                                      User.is_active.is_(True))).all()
+    notify_all(admins, subject, text, f"/admin/calendar?year={year}", kind="calendar.missing")
+    audit.append("calendar.missing_year", object_type="work_calendar_days", object_id=year,
+                 success=False, details={"year": year, "where": where})
+    return bool(admins)
 
 
 def _bump(calendar: bool = False, policies: bool = False) -> None:
@@ -475,6 +558,87 @@ def weekday_rule_year(year: int) -> list[DayData]:
             for d in _days_of(year)]
 
 
+def provisional_year(year: int) -> tuple[DayData, ...]:
+    """Provisional days of a year whose official schedule is not published: weekends off, plus
+    the statutory public holidays computed by rule (元旦, 除夕 and 春节, 清明, 劳动节, 端午, 中秋,
+    国庆, and the 补假 a statutory day on a weekend gives), from the ``holidays`` package.
+
+    No 调休 is guessed: a make-up working day, and the weekday off it pays for, come only with
+    the State Council's notice (days the package marks as substituted are left out).
+    """
+    return _provisional_year(year)
+
+
+@functools.cache
+def _provisional_year(year: int) -> tuple[DayData, ...]:
+    import holidays
+
+    names = holidays.China(years=year, language="zh_CN")
+    english = holidays.China(years=year, language="en_US")
+    off = {day: names[day] for day in names
+           if day.year == year and not english[day].startswith("Day off")}
+    return tuple(
+        DayData(day, DayKind.HOLIDAY, off[day][:50]) if day in off
+        else DayData(day, DayKind.WEEKEND if day.weekday() >= 5 else DayKind.NORMAL)
+        for day in _days_of(year))
+
+
+def store_provisional_years(years: Iterable[int], actor=None) -> list[int]:
+    """Store the provisional days of ``years`` that have no days yet; returns those stored.
+
+    Insert-or-ignore on the day's primary key, so two workers storing the same year at once
+    neither fail nor duplicate: the second waits for the first and inserts nothing. Only the
+    one that inserted writes the audit row, logs and alerts the administrators. No ORM flush
+    (it may run in the middle of a ticket's transition).
+    """
+    stored = []
+    for year in sorted(set(years)):
+        rows = [{"day": d.day, "is_workday": d.kind.is_workday, "kind": d.kind, "name": d.name,
+                 "source": DaySource.PROVISIONAL} for d in provisional_year(year)]
+        inserted = db.session.execute(_insert_or_ignore_days(rows)).all()
+        if not inserted:
+            continue
+        stored.append(year)
+        holidays_ = sorted({d.name for d in provisional_year(year) if d.name})
+        audit.append("calendar.provisional_year", actor=actor, object_type="work_calendar_days",
+                     object_id=year, details={"year": year, "days": len(inserted),
+                                              "holidays": holidays_})
+        logger.warning("provisional working days stored for %s (weekends and rule-based "
+                       "statutory holidays, no make-up working days): deadlines over them "
+                       "are provisional until the official schedule is entered", year)
+        for hook in PROVISIONAL_YEAR_STORED:
+            hook(year)
+    if stored:
+        _bump_revision_without_flush()
+    return stored
+
+
+#: Called with the year after provisional days were stored (the notifications alert admins).
+PROVISIONAL_YEAR_STORED: list[Callable[[int], None]] = []
+
+
+def _insert_or_ignore_days(rows: list[dict]) -> sa.Insert:
+    table = WorkCalendarDay.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return (insert(table).values(rows).on_conflict_do_nothing(index_elements=[table.c.day])
+            .returning(table.c.day))
+
+
+def _bump_revision_without_flush() -> None:
+    """A new calendar revision by one UPDATE (other workers reload their calendar), and this
+    request's values forgotten, so its next read sees the stored days."""
+    table = SlaSettings.__table__
+    db.session.execute(sa.update(table).where(table.c.id == 1)
+                       .values(calendar_revision=new_revision()))
+    settings = db.session.identity_map.get(db.session.identity_key(SlaSettings, 1))
+    if settings is not None:
+        db.session.expire(settings, ["calendar_revision"])
+    _forget_request_values()
+
+
 def package_years() -> range:
     """The years the installed ``chinese-calendar`` package may know (it has no list API)."""
     from chinese_calendar.constants import holidays
@@ -491,22 +655,27 @@ class SeedResult:
     updated: int = 0
     kept: int = 0
     unavailable: bool = False
+    #: The package lacks the year, so it got (or kept) provisional days.
+    provisional: bool = False
 
 
 def seed_calendar(years: Iterable[int] | None = None, actor=None,
-                  progress: Callable[[SeedResult], None] | None = None) -> list[SeedResult]:
+                  progress: Callable[[SeedResult], None] | None = None,
+                  provisional: bool = True) -> list[SeedResult]:
     """Fill the calendar from the package, idempotently.
 
-    Days an administrator changed are kept; rows made by the weekday rule are replaced by the
-    package's data once it knows their year. A year the package does not know is reported as
-    unavailable, never guessed.
+    Days an administrator changed are kept; provisional rows and rows entered for a year the
+    package did not know are replaced by the package's data once it knows their year. A year
+    the package does not know gets provisional days if it is this year or next
+    (``provisional``) and has no days entered by hand; any other is reported unavailable,
+    never guessed.
     """
     results = []
     for year in years or package_years():
         try:
             days = package_year(year)
         except NotImplementedError:
-            result = SeedResult(year, unavailable=True)
+            result = _seed_provisional(year) if provisional else SeedResult(year, unavailable=True)
         else:
             result = _store_year(year, days, DaySource.PACKAGE)
         results.append(result)
@@ -517,9 +686,27 @@ def seed_calendar(years: Iterable[int] | None = None, actor=None,
         audit.record("calendar.seed", actor=actor, object_type="work_calendar_days",
                      details={"years": {str(r.year): [r.created, r.updated, r.kept]
                                         for r in changed},
-                              "columns": ["created", "updated", "kept"]})
+                              "columns": ["created", "updated", "kept"],
+                              "provisional": [r.year for r in changed if r.provisional]})
         _bump(calendar=True)
     return results
+
+
+def _seed_provisional(year: int) -> SeedResult:
+    """Provisional days for a year the package lacks, if it may have them and none entered."""
+    sources = _sources_of(year)
+    if year not in provisional_candidates() or sources - {DaySource.PROVISIONAL}:
+        return SeedResult(year, unavailable=True)
+    result = _store_year(year, list(provisional_year(year)), DaySource.PROVISIONAL)
+    result.provisional = True
+    if result.created:
+        logger.warning("provisional working days stored for %s by the calendar seed", year)
+    return result
+
+
+def _sources_of(year: int) -> set[DaySource]:
+    return {DaySource(s) for s in db.session.scalars(sa.select(WorkCalendarDay.source).where(
+        WorkCalendarDay.day.between(date(year, 1, 1), date(year, 12, 31))).distinct())}
 
 
 def _store_year(year: int, days: list[DayData], source: DaySource, actor=None) -> SeedResult:
@@ -548,10 +735,10 @@ def _store_year(year: int, days: list[DayData], source: DaySource, actor=None) -
 
 
 def add_year(year: int, actor) -> SeedResult:
-    """Add a whole year: from the package when it knows it, else by the weekday rule.
+    """Add a whole year: from the package when it knows it, else with provisional days.
 
-    The weekday rule is only a start — the admin must then enter the holidays and 调休 days
-    of the State Council's notice; the admin page says so.
+    Provisional days are only a start — the admin then enters the holidays and 调休 days of
+    the State Council's notice and publishes the year; the admin page says so.
     """
     if not 2000 <= year <= 2100:
         raise ValidationFailed(_("Enter a year between 2000 and 2100."))
@@ -562,8 +749,9 @@ def add_year(year: int, actor) -> SeedResult:
         result = _store_year(year, package_year(year), DaySource.PACKAGE, actor)
         how = "package"
     except NotImplementedError:
-        result = _store_year(year, weekday_rule_year(year), DaySource.GENERATED, actor)
-        how = "weekday_rule"
+        result = _store_year(year, list(provisional_year(year)), DaySource.PROVISIONAL, actor)
+        result.provisional = True
+        how = "provisional"
     audit.record("calendar.add_year", actor=actor, object_type="work_calendar_days",
                  object_id=year, details={"year": year, "from": how, "days": result.created})
     _bump(calendar=True)
@@ -622,6 +810,27 @@ def year_days(year: int) -> dict[date, WorkCalendarDay]:
     return {row.day: row for row in db.session.scalars(
         sa.select(WorkCalendarDay).where(
             WorkCalendarDay.day.between(date(year, 1, 1), date(year, 12, 31))))}
+
+
+#: Functions counting the open tickets whose deadlines are provisional (the tickets package
+#: registers one), shown on the calendar page: every use of provisional days is visible.
+PROVISIONAL_USE_COUNTERS: list[Callable[[], int]] = []
+
+
+def provisional_uses() -> int:
+    """Open tickets with a deadline counted over provisional days."""
+    return sum(count() for count in PROVISIONAL_USE_COUNTERS)
+
+
+def year_status(year: int) -> str:
+    """``official``, ``provisional`` (stored), ``unsaved`` (provisional, in memory only:
+    no stored deadline has used it yet) or ``missing``."""
+    sources = _sources_of(year)
+    if DaySource.PROVISIONAL in sources:
+        return "provisional"
+    if sources:
+        return "official"
+    return "unsaved" if year in load_calendar().unsaved_years else "missing"
 
 
 def configured_years() -> list[int]:

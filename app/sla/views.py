@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, url_for
+import sqlalchemy as sa
+from flask import abort, flash, g, has_request_context, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from app.core.clock import today_local
 from app.core.errors import render_error
@@ -39,16 +41,29 @@ register_nav("sla.policies", _l("SLA policies"), Permission.SLA_MANAGE, order=83
 logger = logging.getLogger("ruyi.sla")
 
 
+@sa.event.listens_for(Session, "after_commit")
+def _remember_commit(_session) -> None:
+    """Note that this request has committed something, so no error page says otherwise."""
+    if has_request_context():
+        g.committed_in_request = True
+
+
 @bp.app_errorhandler(CalendarNotConfigured)
 def calendar_not_configured(error: CalendarNotConfigured):
-    """Any page whose deadline needs an unentered year says so plainly, and nothing is saved."""
+    """Any page whose deadline needs a year without any working days says so plainly — and
+    says truly whether the request's change was saved before it failed. Administrators are
+    alerted (at most once a day a year)."""
     db.session.rollback()
-    logger.error("deadline refused on %s: no working calendar for %s", request.path, error.year)
+    if g.get("committed_in_request"):
+        saved = _("Your change was saved; only this page could not be shown.")
+    else:
+        saved = _("Nothing was saved.")
+    commit_or_explain(lambda: services.alert_calendar_missing(error.year, request.path))
     return render_error(
         503, _("Working calendar missing"),
         _("The working calendar has no days for %(year)s, so this deadline cannot be computed. "
-          "Nothing was saved. An administrator must enter %(year)s on the calendar page.",
-          year=error.year))
+          "%(saved)s The administrators have been told to enter %(year)s on the calendar "
+          "page.", year=error.year, saved=saved))
 
 
 @bp.app_errorhandler(services.PolicyNotConfigured)
@@ -80,11 +95,17 @@ def calendar():
     configured = services.configured_years()
     years = sorted(set(configured) | {today_local().year + 1})
     add_form = AddYearForm(formdata=None, year=max(configured) + 1 if days else year)
+    status = services.year_status(year)
+    provisional = status in ("provisional", "unsaved")
     return render_template(
         "sla/calendar.html", year=year, days=days, months=queries.year_grid(year),
         summary=queries.year_summary(days), years=years, add_form=add_form,
-        missing=services.missing_calendar_years(), kind_labels=DAY_KIND_LABELS,
-        source_labels=DAY_SOURCE_LABELS,
+        missing=[gap.year for gap in services.calendar_gaps() if not gap.provisional],
+        kind_labels=DAY_KIND_LABELS,
+        source_labels=DAY_SOURCE_LABELS, status=status,
+        provisional_uses=services.provisional_uses() if provisional else 0,
+        provisional_holidays=sorted({d.name for d in services.provisional_year(year) if d.name})
+        if provisional else [],
     )
 
 
@@ -125,10 +146,11 @@ def calendar_add_year():
     result = commit_or_explain(lambda: services.add_year(form.year.data, current_user))
     if not result:
         return redirect(url_for("sla.calendar", year=form.year.data))
-    generated = services.year_days(result.year)
-    if any(d.source == "generated" for d in generated.values()):
-        flash(_("%(year)s added with weekends only. Now enter the public holidays and make-up "
-                "working days of the State Council notice.", year=result.year), "warning")
+    if result.provisional:
+        flash(_("%(year)s added with provisional days: weekends and the statutory holidays "
+                "computed by rule, no make-up working days. Enter the holidays and make-up "
+                "working days of the State Council notice, then publish the year.",
+                year=result.year), "warning")
     else:
         flash(_("%(year)s added from the official calendar.", year=result.year), "success")
     return redirect(url_for("sla.calendar", year=result.year))

@@ -54,6 +54,6 @@ def _ticket_labels():
 _translated_labels = Store("tickets.context_labels", limit=16)
 
 
-from app.tickets import catalogue_admin, cli, models, panels, views  # noqa: E402,F401
+from app.tickets import catalogue_admin, cli, models, panels, provisional, views  # noqa: E402,F401
 
 register_panel(FIRM_PAGE, "tickets", "tickets/_firm_panel.html", panels.firm_ticket_panel, order=10)

@@ -7,12 +7,31 @@ only picks the policy for a ticket and passes the right arguments, so services r
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from app.sla import deadlines as engine
 from app.sla.calendar import DAY_SECONDS, OfficeHours, WorkCalendar
 from app.sla.enums import LimitUnit, SlaStatus, SlaStep
+
+logger = logging.getLogger("ruyi.tickets")
+
+#: Each stored deadline of a ticket, its step and its bit in ``Ticket.provisional_deadlines``.
+PROVISIONAL_BITS: dict[str, tuple[SlaStep, int]] = {
+    "intake_due_at": (SlaStep.INTAKE, 1),
+    "acknowledge_due_at": (SlaStep.ACKNOWLEDGE, 2),
+    "return_window_ends_at": (SlaStep.RETURN_WINDOW, 4),
+    "handle_due_at": (SlaStep.HANDLE, 8),
+    "reply_review_due_at": (SlaStep.REPLY_REVIEW, 16),
+    "follow_up_due_at": (SlaStep.FOLLOW_UP, 32),
+}
+#: The deadline ``due_at`` copies in each state (see ``tickets.services._refresh_due``).
+CURRENT_DEADLINE = {
+    "submitted": "intake_due_at", "dispatched": "acknowledge_due_at",
+    "in_progress": "handle_due_at", "return_requested": "handle_due_at",
+    "replied": "reply_review_due_at", "follow_up": "follow_up_due_at",
+}
 
 
 @dataclass(frozen=True)
@@ -67,6 +86,91 @@ class TicketSla:
     def supervise_at(self, deadline: datetime) -> datetime:
         """When the scan opens a supervision order after a missed handling deadline."""
         return engine.supervise_at(deadline, self.policy, self.calendar, self.office_hours)
+
+
+def provisional_bit(column: str, status: str | None = None) -> int:
+    """The bit of a deadline column; ``due_at`` is the current state's deadline."""
+    if column == "due_at":
+        column = CURRENT_DEADLINE.get(str(status), "")
+    return PROVISIONAL_BITS.get(column, (None, 0))[1]
+
+
+def provisional_mask(ticket, sla: TicketSla) -> int:
+    """The bits of the ticket's stored deadlines counted over provisional calendar days
+    (natural-minute limits never are: they count the clock, not the calendar)."""
+    calendar, mask = sla.calendar, 0
+    for column, (step, bit) in PROVISIONAL_BITS.items():
+        due = getattr(ticket, column)
+        if (due is not None and calendar.is_provisional(due)
+                and sla.unit(step) != LimitUnit.NATURAL_MINUTES):
+            mask |= bit
+    return mask
+
+
+def mark_provisional(ticket) -> int:
+    """Store which of the ticket's deadlines are provisional, after any change of them.
+
+    The first time a provisional deadline is stored, the provisional days it was counted on
+    are stored too if they existed only in memory (the use is audited and logged there), so
+    the reports, which count on the stored days, see the same calendar.
+    """
+    from app.sla import services as sla_services
+
+    calendar = sla_services.load_calendar()
+    mask = provisional_mask(ticket, for_ticket(ticket)) if calendar.provisional_years else 0
+    if (ticket.provisional_deadlines or 0) != mask:
+        ticket.provisional_deadlines = mask
+    if mask:
+        if calendar.unsaved_years:
+            sla_services.store_provisional_years(calendar.unsaved_years)
+        logger.info("ticket %s: provisional deadlines %s (calendar years %s provisional)",
+                    ticket.reference, [c for c, (_s, b) in PROVISIONAL_BITS.items() if mask & b],
+                    sorted(calendar.provisional_years))
+    return mask
+
+
+def promised_answer_at(ticket, sla: TicketSla | None = None) -> datetime:
+    """The committed date by which the requester will be answered.
+
+    The handling deadline once dispatched; before that, the handling limit of the ticket's
+    policy counted from its latest possible dispatch (the intake deadline) — a promise the
+    office can keep.
+    """
+    from app.sla.enums import ServiceMode
+
+    if ticket.handle_due_at is not None:
+        return ticket.handle_due_at
+    sla = sla or for_ticket(ticket)
+    if ticket.service_mode == ServiceMode.HANDLE_NOW:
+        return sla.due(SlaStep.HANDLE, ticket.submitted_at)
+    return sla.due(SlaStep.HANDLE, ticket.intake_due_at or ticket.submitted_at)
+
+
+@dataclass(frozen=True)
+class Promise:
+    """The committed date shown to the requester (receipt, tracking page, confirmation)."""
+
+    #: ``None`` when it cannot be computed yet (a year without any working days).
+    at: datetime | None
+    #: Counted over provisional days: next year's official schedule is not yet published.
+    provisional: bool = False
+    #: The year whose missing calendar kept the date from being computed.
+    missing_year: int | None = None
+
+
+def promise(ticket) -> Promise:
+    """:func:`promised_answer_at` for the requester's eyes: provisional if counted over
+    provisional days; if it cannot be computed at all, no date (the administrators are
+    alerted, and the caller commits the alert) instead of an error after the ticket exists."""
+    from app.sla import services as sla_services
+    from app.sla.calendar import CalendarNotConfigured
+
+    try:
+        at = promised_answer_at(ticket)
+    except CalendarNotConfigured as error:
+        sla_services.alert_calendar_missing(error.year, f"ticket {ticket.reference}")
+        return Promise(None, missing_year=error.year)
+    return Promise(at, provisional=sla_services.load_calendar().is_provisional(at))
 
 
 def for_ticket(ticket) -> TicketSla:

@@ -23,6 +23,7 @@ from app.core.rendering import translated
 from app.core.search import key_contains, key_fragment, like_pattern, normalise_query
 from app.extensions import db
 from app.sla.enums import DemandType, ServiceMode, SlaStatus, Urgency
+from app.tickets.deadlines import CURRENT_DEADLINE, provisional_bit
 from app.tickets.models import (
     Attachment,
     Category,
@@ -610,7 +611,10 @@ _QUEUE_STATEMENTS = Store("tickets.queue_statements")
 #: What a queue row shows (with its lead unit's name): the rows carry nothing else, so a
 #: template can never add a query per row.
 LIST_COLUMNS = (Ticket.id, Ticket.reference, Ticket.title, Ticket.status, Ticket.due_at,
-                Ticket.sla_status, Ticket.lead_unit_id, Ticket.version)
+                Ticket.sla_status, Ticket.lead_unit_id, Ticket.version,
+                (Ticket.provisional_deadlines.op("&")(sa.case(
+                    {state: provisional_bit("due_at", state) for state in CURRENT_DEADLINE},
+                    value=Ticket.status, else_=0)) != 0).label("due_is_provisional"))
 
 
 #: The columns of a queue row with the lead unit's name, selected once (:class:`QueuePage`).
@@ -704,9 +708,10 @@ def deadline_rows(ticket: Ticket, now) -> list[dict]:
             continue
         label = labels[due_column]
         done = getattr(ticket, done_column) if done_column else None
+        provisional = ticket.is_provisional(due_column)
         if done_column is None:  # a window closes; it is not a step to be met
             rows.append({"label": label, "due_at": due, "done_at": None, "days_left": None,
-                         "status": None})
+                         "status": None, "provisional": provisional})
             continue
         if done is not None:
             status = SlaStatus.MET if done <= due else SlaStatus.MISSED
@@ -715,7 +720,8 @@ def deadline_rows(ticket: Ticket, now) -> list[dict]:
         else:
             status = ticket.sla_status if ticket.due_at == due else SlaStatus.ON_TRACK
         rows.append({"label": label, "due_at": due, "done_at": done, "status": status,
-                     "days_left": days_left(due) if done is None else None})
+                     "days_left": days_left(due) if done is None else None,
+                     "provisional": provisional})
     return rows
 
 

@@ -385,6 +385,7 @@ def _refresh_due(ticket: Ticket, now: datetime) -> None:
         S.REPLIED: ticket.reply_review_due_at,
         S.FOLLOW_UP: ticket.follow_up_due_at,
     }.get(ticket.status)
+    deadlines.mark_provisional(ticket)
     if due == ticket.due_at and ticket.sla_status is not None:
         return  # same deadline: keep the scan's mark
     ticket.due_at = due

@@ -11,7 +11,7 @@ from app.core import clock
 from app.core.audit import AuditEvent
 from app.core.permissions import Role
 from app.sla import services
-from app.sla.enums import DayKind, SlaStep
+from app.sla.enums import DayKind, DaySource, SlaStep
 from app.sla.models import WorkCalendarDay
 from tests.helpers import post_form
 from tests.sla.conftest import as_local, local
@@ -112,15 +112,29 @@ def test_a_range_ending_before_it_starts_is_refused(client, make, login_as):
     assert "must not be before" in response.get_data(as_text=True)
 
 
-def test_an_admin_adds_next_year_by_the_weekday_rule(client, make, login_as, db):
+def test_an_admin_adds_next_year_with_provisional_days(client, make, login_as, db):
     login_as(make.user(Role.ADMIN))
     response = post_form(client, "/admin/calendar/years", {"year": "2027"},
                          token_from="/admin/calendar?year=2027")
     assert response.status_code == 302
     page = client.get("/admin/calendar?year=2027").get_data(as_text=True)
     assert 'data-day="2027-01-02" data-kind="weekend"' in page
-    assert "weekends only" in page
-    assert _audit(db, "calendar.add_year").details["year"] == 2027
+    # the Spring Festival by rule (除夕 Fri 02-05 … the 补假 of its weekend days, Wed 02-10)
+    assert 'data-day="2027-02-05" data-kind="holiday"' in page
+    assert 'data-day="2027-02-10" data-kind="holiday"' in page
+    assert 'data-day="2027-02-11" data-kind="normal"' in page
+    assert 'data-testid="calendar-provisional"' in page and "is provisional" in page
+    assert _audit(db, "calendar.add_year").details == {"year": 2027, "from": "provisional",
+                                                       "days": 365}
+
+
+def test_the_calendar_page_says_next_year_is_provisional_before_any_use(client, make, login_as,
+                                                                         frozen_clock):
+    login_as(make.user(Role.ADMIN))
+    page = client.get("/admin/calendar?year=2027").get_data(as_text=True)
+    assert 'data-testid="calendar-provisional"' in page
+    assert "made automatically when a deadline first needs 2027" in page
+    assert "0 open tickets have provisional deadlines" in page
 
 
 def test_adding_an_existing_year_says_so(client, make, login_as):
@@ -149,17 +163,28 @@ class TestHomeWarning:
         login_as(make.user(Role.ADMIN))
         assert 'data-testid="calendar-warning"' not in client.get("/home").get_data(as_text=True)
 
-    @pytest.mark.parametrize("role", [r for r in Role if r != Role.ADMIN])
+    def test_supervisors_see_it_too_without_the_admin_link(self, client, make, login_as):
+        clock.freeze(datetime(2026, 10, 1, 2, 0, tzinfo=UTC))
+        login_as(make.user(Role.SUPERVISOR))
+        html = client.get("/home").get_data(as_text=True)
+        assert 'data-testid="calendar-warning" data-year="2027"' in html
+        assert "Deadlines reaching into 2027 are provisional" in html
+        assert "/admin/calendar" not in html
+
+    @pytest.mark.parametrize("role", [r for r in Role if r not in (Role.ADMIN, Role.SUPERVISOR)])
     def test_other_roles_do_not_see_it(self, client, make, login_as, role):
         clock.freeze(datetime(2026, 11, 26, 2, 0, tzinfo=UTC))
         login_as(make.user(role))
         assert 'data-testid="calendar-warning"' not in client.get("/home").get_data(as_text=True)
 
-    def test_the_warning_goes_once_the_year_is_entered(self, client, make, login_as):
+    def test_the_warning_goes_once_the_official_year_is_entered(self, client, make, login_as):
         clock.freeze(datetime(2026, 11, 26, 2, 0, tzinfo=UTC))
         admin = make.user(Role.ADMIN)
-        services.add_year(2027, admin)
+        services.add_year(2027, admin)               # provisional days: the warning stays
         login_as(admin)
+        assert 'data-testid="calendar-warning"' in client.get("/home").get_data(as_text=True)
+        services._store_year(2027, services.weekday_rule_year(2027), DaySource.GENERATED)
+        services._bump(calendar=True)
         assert 'data-testid="calendar-warning"' not in client.get("/home").get_data(as_text=True)
 
 

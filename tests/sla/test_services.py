@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
+from app.core import clock
 from app.core.audit import AuditEvent
 from app.core.errors import ValidationFailed
 from app.core.permissions import Role
@@ -28,11 +29,17 @@ def _audits(action: str) -> list[AuditEvent]:
     return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)).all()
 
 
+def _at(*parts: int) -> None:
+    """Freeze the clock at a Beijing wall-clock time."""
+    clock.freeze(datetime(*parts, tzinfo=clock.LOCAL_TZ).astimezone(UTC))
+
+
 class TestSeedCalendar:
-    def test_every_year_the_package_knows_is_seeded(self):
+    def test_every_year_the_package_knows_is_seeded(self, frozen_clock):
         calendar = services.load_calendar()
         assert calendar.years[0] == 2004
-        assert calendar.years[-1] == 2026
+        assert calendar.years[-1] == 2027       # next year: provisional, in memory
+        assert calendar.provisional_years == calendar.unsaved_years == {2027}
         assert calendar.is_workday(date(2026, 2, 14))
         assert not calendar.is_workday(date(2026, 2, 16))
 
@@ -64,10 +71,88 @@ class TestSeedCalendar:
         assert services.load_calendar().is_workday(date(2025, 6, 3))
         assert _audits("calendar.seed")[-1].details["years"] == {"2025": [365, 0, 0]}
 
-    def test_a_year_the_package_does_not_know_is_reported_not_guessed(self):
+    def test_a_year_beyond_next_the_package_does_not_know_is_reported_not_guessed(self):
+        _at(2026, 12, 10, 10)
+        result, = services.seed_calendar([2028])
+        assert result.unavailable
+        assert db.session.scalars(_year_rows(2028)).first() is None
+
+    def test_next_year_the_package_does_not_know_gets_provisional_days(self):
+        _at(2026, 12, 10, 10)
+        result, = services.seed_calendar([2027])
+        assert result.provisional and not result.unavailable and result.created == 365
+        days = services.year_days(2027)
+        assert {d.source for d in days.values()} == {DaySource.PROVISIONAL}
+        assert days[date(2027, 2, 6)].kind == DayKind.HOLIDAY          # 春节, a Saturday
+        assert days[date(2027, 2, 10)].kind == DayKind.HOLIDAY         # its 补假
+        assert not any(d.kind == DayKind.MAKEUP_WORKDAY for d in days.values())
+        calendar = services.load_calendar()
+        assert calendar.provisional_years == {2027} and not calendar.unsaved_years
+        assert _audits("calendar.seed")[-1].details["provisional"] == [2027]
+        again, = services.seed_calendar([2027])
+        assert (again.created, again.updated) == (0, 0)
+
+    def test_a_year_entered_by_hand_is_not_made_provisional(self, make):
+        _at(2026, 12, 10, 10)
+        services._store_year(2027, services.weekday_rule_year(2027), DaySource.GENERATED)
         result, = services.seed_calendar([2027])
         assert result.unavailable
-        assert db.session.scalars(_year_rows(2027)).first() is None
+        assert {d.source for d in services.year_days(2027).values()} == {DaySource.GENERATED}
+
+
+class TestProvisionalDays:
+    """Next year before its notice: weekends plus the statutory holidays, by rule."""
+
+    def test_the_rule_gives_every_official_day_off_of_2026_without_its_make_up_days(self):
+        provisional = {d.day for d in services.provisional_year(2026) if not d.kind.is_workday}
+        official = {d.day for d in services.package_year(2026) if not d.kind.is_workday}
+        makeup = {d.day for d in services.package_year(2026)
+                  if d.kind == DayKind.MAKEUP_WORKDAY}
+        # the official days off less the weekdays given in exchange for make-up days
+        assert provisional - official == makeup            # the make-up Saturdays stay off
+        assert official - provisional == {date(2026, 1, 2), date(2026, 2, 20),
+                                          date(2026, 2, 23), date(2026, 5, 5),
+                                          date(2026, 10, 6), date(2026, 10, 7)}
+
+    def test_2027_has_the_rule_based_holidays_and_no_make_up_day(self):
+        days = {d.day: d for d in services.provisional_year(2027)}
+        off = sorted(d for d, data in days.items() if data.kind == DayKind.HOLIDAY)
+        assert off[:8] == [date(2027, 1, 1), date(2027, 2, 5), date(2027, 2, 6),
+                           date(2027, 2, 7), date(2027, 2, 8), date(2027, 2, 9),
+                           date(2027, 2, 10), date(2027, 4, 5)]
+        assert days[date(2027, 10, 5)].kind == DayKind.HOLIDAY
+        assert days[date(2027, 2, 6)].name == "春节"
+        weekdays_off = [d for d, data in days.items()
+                        if data.kind == DayKind.HOLIDAY and d.weekday() < 5]
+        assert len(weekdays_off) == 13
+        assert sum(d.kind.is_workday for d in days.values()) == 261 - 13
+
+    def test_they_exist_in_memory_for_this_and_next_year_only(self):
+        _at(2026, 12, 28, 10)
+        calendar = services.load_calendar()
+        assert calendar.unsaved_years == {2027}
+        assert calendar.is_workday(date(2027, 1, 4)) and not calendar.is_workday(date(2027, 1, 1))
+        with pytest.raises(CalendarNotConfigured) as error:
+            calendar.is_workday(date(2028, 1, 3))
+        assert error.value.year == 2028
+        _at(2027, 1, 4, 10)
+        services._forget_request_values()  # a new request
+        assert services.load_calendar().unsaved_years == {2027, 2028}
+
+    def test_storing_them_is_audited_once_and_safe_to_repeat(self, caplog):
+        _at(2026, 12, 28, 10)
+        before = services.get_settings().calendar_revision
+        with caplog.at_level("WARNING", logger="ruyi.sla"):
+            assert services.store_provisional_years([2027]) == [2027]
+            assert services.store_provisional_years([2027]) == []
+        assert len(_audits("calendar.provisional_year")) == 1
+        assert _audits("calendar.provisional_year")[0].details["days"] == 365
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(WorkCalendarDay).where(
+            WorkCalendarDay.source == DaySource.PROVISIONAL)) == 365
+        assert services.get_settings().calendar_revision != before
+        assert "provisional working days stored for 2027" in caplog.text
+        calendar = services.load_calendar()
+        assert calendar.provisional_years == {2027} and not calendar.unsaved_years
 
     def test_a_day_an_admin_changed_is_never_overwritten(self, make):
         admin = make.user(Role.ADMIN)
@@ -146,16 +231,18 @@ class TestAdminEdits:
 
 
 class TestAddYear:
-    def test_an_unknown_year_starts_with_weekends_only(self, make):
+    def test_an_unknown_year_starts_with_provisional_days(self, make):
         admin = make.user(Role.ADMIN)
         result = services.add_year(2027, admin)
         assert result.created == 365
         calendar = services.load_calendar()
         assert calendar.covers(date(2027, 1, 1))
         assert not calendar.is_workday(date(2027, 1, 2))      # Saturday
-        assert calendar.is_workday(date(2027, 1, 1))          # a holiday still to be entered
-        assert services.year_days(2027)[date(2027, 1, 1)].source == DaySource.GENERATED
-        assert _audits("calendar.add_year")[0].details["from"] == "weekday_rule"
+        assert not calendar.is_workday(date(2027, 1, 1))      # 元旦, by rule
+        assert calendar.is_workday(date(2027, 1, 4))
+        assert services.year_days(2027)[date(2027, 1, 1)].source == DaySource.PROVISIONAL
+        assert 2027 in calendar.provisional_years
+        assert _audits("calendar.add_year")[0].details["from"] == "provisional"
 
     def test_generated_days_give_way_to_the_package_but_admin_days_do_not(self, make):
         admin = make.user(Role.ADMIN)
@@ -176,17 +263,30 @@ class TestAddYear:
             services.add_year(2026, make.user(Role.ADMIN))
 
 
-class TestMissingYearAlert:
-    def test_next_year_is_needed_within_60_days_of_it(self):
-        assert services.missing_calendar_years(date(2026, 11, 26)) == [2027]
-        assert services.missing_calendar_years(date(2026, 11, 1)) == []
+class TestCalendarGaps:
+    def test_next_year_is_needed_from_1_october(self):
+        _at(2026, 10, 1, 9)
+        assert services.calendar_gaps() == [services.CalendarGap(2027, provisional=True)]
+        _at(2026, 9, 30, 9)
+        assert services.calendar_gaps() == []
 
     def test_the_current_year_is_always_needed(self):
-        assert services.missing_calendar_years(date(2027, 3, 1)) == [2027, ]
+        _at(2027, 3, 1, 9)
+        assert services.calendar_gaps() == [services.CalendarGap(2027, provisional=True)]
 
-    def test_adding_the_year_silences_the_alert(self, make):
-        services.add_year(2027, make.user(Role.ADMIN))
-        assert services.missing_calendar_years(date(2026, 11, 26)) == []
+    def test_a_year_beyond_the_provisional_ones_is_missing(self):
+        _at(2026, 10, 1, 9)
+        assert services.calendar_gaps(date(2027, 10, 1)) == [
+            services.CalendarGap(2027, provisional=True),
+            services.CalendarGap(2028, provisional=False)]
+
+    def test_provisional_days_do_not_silence_the_gap_but_official_ones_do(self, make):
+        _at(2026, 11, 26, 9)
+        services.add_year(2027, make.user(Role.ADMIN))        # provisional: still a gap
+        assert services.missing_calendar_years() == [2027]
+        services._store_year(2027, services.weekday_rule_year(2027), DaySource.GENERATED)
+        services._bump(calendar=True)
+        assert services.missing_calendar_years() == []
 
 
 class TestPolicies:
@@ -347,11 +447,13 @@ class TestCache:
         assert services.load_settings().reopen_limit == 7
 
 
-def test_a_missing_year_is_logged_for_operators_once_a_day(caplog):
+def test_a_gap_is_logged_for_operators_once_a_day(caplog):
     services._alerts_logged.clear()
+    _at(2026, 11, 26, 9)
+    gap = [services.CalendarGap(2027, provisional=True)]
     with caplog.at_level("WARNING", logger="ruyi.sla"):
-        assert services.calendar_alert(date(2026, 11, 26)) == [2027]
-        assert services.calendar_alert(date(2026, 11, 26)) == [2027]
+        assert services.calendar_alert(date(2026, 11, 26)) == gap
+        assert services.calendar_alert(date(2026, 11, 26)) == gap
         services.calendar_alert(date(2026, 11, 27))
-    warnings = [r for r in caplog.records if "not configured for 2027" in r.getMessage()]
+    warnings = [r for r in caplog.records if "2027 is provisional" in r.getMessage()]
     assert len(warnings) == 2

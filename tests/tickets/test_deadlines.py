@@ -4,6 +4,7 @@ misrouted time excluded, extensions within their limits, late acknowledgement re
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -313,14 +314,28 @@ def test_lead_unit_cannot_also_assist(make, cast):
                    assisting_units=[cast.unit])
 
 
-def test_year_without_calendar_refuses_clearly_instead_of_guessing(make, cast):
+def test_a_deadline_beyond_next_year_refuses_clearly_instead_of_guessing(make, cast):
+    """Next year is provisional; the year after it is nobody's guess (DOMAIN §3.2)."""
+    from app.sla import services as sla_services
     from app.sla.calendar import CalendarNotConfigured
+    from app.sla.enums import LimitUnit, SlaStep
+    from app.sla.models import Limit
     from app.tickets.models import Ticket
 
-    at(2027, 3, 1, 10, 0)
-    before = db.session.scalar(sa.select(sa.func.count(Ticket.id)))
-    with pytest.raises(CalendarNotConfigured) as error:
-        make.ticket(actor=cast.dispatcher)
-    assert error.value.year == 2027
+    at(2026, 12, 28, 10, 0)
+    ticket = make.ticket(actor=cast.dispatcher)
+    policy = sla_services.policy_for(ticket.service_mode, ticket.demand_type, ticket.urgency)
+    policy.set_limit(SlaStep.HANDLE, Limit(Decimal(250), LimitUnit.WORKING_DAYS))
+    sla_services._bump(policies=True)
+    transition(ticket, "dispatch", cast.dispatcher, lead_unit=cast.unit)
+    transition(ticket, "acknowledge", cast.handler)
+    db.session.commit()
+    # 3 working days left in 2026 and 247 of the provisional 2027's 248
+    assert ticket.handle_due_at == end_of(2027, 12, 30)
+    assert ticket.is_provisional("handle_due_at")
+    version = ticket.version
+    with pytest.raises(CalendarNotConfigured) as error:  # 10 more: into 2028
+        transition(ticket, "request_extension", cast.handler, days=10, reason="跨年")
+    assert error.value.year == 2028
     db.session.rollback()
-    assert db.session.scalar(sa.select(sa.func.count(Ticket.id))) == before
+    assert db.session.get(Ticket, ticket.id).version == version

@@ -69,6 +69,7 @@ STATE_INVARIANTS = {
         "AND extension_days >= 0 AND reopen_count >= 0 AND return_count >= 0 "
         "AND urge_count >= 0",
     "version_positive": "version >= 1",
+    "provisional_deadlines_bits": "provisional_deadlines BETWEEN 0 AND 63",
 }
 
 
@@ -113,6 +114,11 @@ class Ticket(TimestampMixin, db.Model):
         # search of one or two Chinese characters or of three characters reads no other
         # ticket. SQLite has no such index: it searches the FTS5 table ``ticket_search``
         # (kept by triggers; no model: see the migration that added the key).
+        # The few tickets whose deadlines were counted over provisional calendar days: what a
+        # publication of the official year recomputes.
+        sa.Index("ix_tickets_provisional_deadlines", "id",
+                 postgresql_where=sa.text("provisional_deadlines <> 0"),
+                 sqlite_where=sa.text("provisional_deadlines <> 0")),
         sa.Index("ix_tickets_search_key_trgm", "search_key", postgresql_using="gin",
                  postgresql_ops={"search_key": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
@@ -162,6 +168,11 @@ class Ticket(TimestampMixin, db.Model):
     reply_review_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     follow_up_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Which deadlines above were counted over provisional calendar days (next year before
+    #: its official schedule): bits of :data:`app.tickets.deadlines.PROVISIONAL_BITS`;
+    #: recomputed when the official days arrive.
+    provisional_deadlines: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False,
+                                                       default=0, server_default="0")
     #: The state of ``due_at`` as last marked by the SLA scan (on_track, due_soon, overdue).
     sla_status: Mapped[SlaStatus] = mapped_column(enum_type(SlaStatus, "ticket_sla_status"),
                                                   nullable=False, default=SlaStatus.ON_TRACK)
@@ -223,6 +234,12 @@ class Ticket(TimestampMixin, db.Model):
     def assisting_unit_ids(self) -> set[int]:
         """Units helping the lead unit."""
         return {row.unit_id for row in self.assisting_units}
+
+    def is_provisional(self, column: str) -> bool:
+        """Whether a stored deadline (``"handle_due_at"``, ``"due_at"``) is provisional."""
+        from app.tickets.deadlines import provisional_bit
+
+        return bool(self.provisional_deadlines & provisional_bit(column, self.status))
 
     def is_overdue(self, now: datetime | None = None) -> bool:
         """The current step's deadline has passed."""
