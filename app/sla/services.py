@@ -277,6 +277,17 @@ def calendar_alert(today: date | None = None) -> list[CalendarGap]:
     return gaps
 
 
+def calendar_keepers() -> list:
+    """Active users who may edit the working calendar."""
+    from app.auth.models import User
+    from app.core.permissions import ROLE_PERMISSIONS, Permission
+
+    roles = [role for role, rights in ROLE_PERMISSIONS.items()
+             if Permission.CALENDAR_MANAGE in rights]
+    return list(db.session.scalars(sa.select(User).where(
+        User.role.in_(roles), User.is_active.is_(True)).order_by(User.id)))
+
+
 def alert_calendar_missing(year: int, where: str = "") -> bool:
     """Tell operators (log) and administrators (a notification, at most one a day a year)
     that a deadline needed a year with no working days at all; returns whether a notification
@@ -284,8 +295,6 @@ def alert_calendar_missing(year: int, where: str = "") -> bool:
     from flask import current_app
     from flask_babel import force_locale
 
-    from app.auth.models import User
-    from app.core.permissions import ROLE_PERMISSIONS, Permission
     from app.notifications.models import Notification
     from app.notifications.services import notify_all
 
@@ -300,10 +309,7 @@ def alert_calendar_missing(year: int, where: str = "") -> bool:
     if db.session.scalar(sa.select(Notification.id).where(
             Notification.subject == subject, Notification.created_at > since).limit(1)):
         return False
-    roles = [role for role, rights in ROLE_PERMISSIONS.items()
-             if Permission.CALENDAR_MANAGE in rights]
-    admins = db.session.scalars(sa.select(User).where(User.role.in_(roles),
-                                                      User.is_active.is_(True))).all()
+    admins = calendar_keepers()
     notify_all(admins, subject, text, f"/admin/calendar?year={year}", kind="calendar.missing")
     audit.append("calendar.missing_year", object_type="work_calendar_days", object_id=year,
                  success=False, details={"year": year, "where": where})

@@ -12,7 +12,7 @@
 Downgrade: provisional days become ``generated`` (entered for the year), and the column goes.
 
 Revision ID: 7c454ae89ff5
-Revises: f2b8d6a4c1e9
+Revises: 749b62a1a1a0
 Create Date: 2026-12-05 09:00:00
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "7c454ae89ff5"
-down_revision = "f2b8d6a4c1e9"
+down_revision = "749b62a1a1a0"
 branch_labels = None
 depends_on = None
 

@@ -128,22 +128,40 @@ def test_the_weekly_job_mails_last_weeks_figures_to_the_supervisors(db, make):
     assert message.to == ("boss@example.com",)
 
 
-def test_the_calendar_check_tells_the_calendar_keepers_about_a_missing_year(db, make):
+def test_the_calendar_check_tells_the_calendar_keepers_about_a_provisional_year(db, make):
     admin = make.user(Role.ADMIN, preferred_language="en")
-    clock.freeze(beijing(2026, 11, 20, 9, 0, 5))  # 2027 starts in 42 days and has no calendar
+    clock.freeze(beijing(2026, 11, 20, 9, 0, 5))  # 2027 has only provisional days
     job = fire("sla.calendar_warning")
-    assert job.state == JobState.SUCCEEDED and job.result["missing"] == [2027]
+    assert job.state == JobState.SUCCEEDED
+    assert job.result == {"missing": [], "provisional": [2027], "told": 1}
     [note] = db.session.scalars(sa.select(Notification).where(
         Notification.recipient_id == admin.id)).all()
-    assert note.subject == "No working calendar for 2027"
+    assert note.subject == "Official holiday schedule for 2027 not entered yet"
     assert note.link == "/admin/calendar?year=2027"
+
+
+def test_the_calendar_check_tells_the_calendar_keepers_about_a_broken_year(db, make):
+    from datetime import date
+
+    from app.sla import services as sla_services
+    from app.sla.models import WorkCalendarDay
+
+    admin = make.user(Role.ADMIN, preferred_language="en")
+    clock.freeze(beijing(2026, 3, 2, 9, 0, 5))  # 2026 lost a day: it covers nothing now
+    db.session.execute(sa.delete(WorkCalendarDay).where(WorkCalendarDay.day == date(2026, 7, 1)))
+    sla_services._bump(calendar=True)
+    job = fire("sla.calendar_warning")
+    assert job.result == {"missing": [2026], "provisional": [], "told": 1}
+    [note] = db.session.scalars(sa.select(Notification).where(
+        Notification.recipient_id == admin.id)).all()
+    assert note.subject == "No working calendar for 2026"
 
 
 def test_the_calendar_check_is_quiet_when_the_calendar_is_there(db, make):
     make.user(Role.ADMIN)
     clock.freeze(beijing(2026, 3, 2, 9, 0, 5))
     job = fire("sla.calendar_warning")
-    assert job.result == {"missing": [], "told": 0}
+    assert job.result == {"missing": [], "provisional": [], "told": 0}
 
 
 def test_the_clean_up_calls_every_registered_hook_even_after_one_fails(db):
