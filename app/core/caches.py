@@ -122,6 +122,9 @@ CACHES: dict[str, Spec] = {
                                        "database"),
     "reports.workday_arrays": Spec(C, "the SQL arrays of the cached working calendar"),
     "firms.xlsx_columns": Spec(C, "a spreadsheet column's number per letters"),
+    "sla.provisional_years": Spec(C, "next year's provisional calendar days per year, computed "
+                                     "by rule with the holidays package (sla.services."
+                                     "provisional_year)"),
     "sla.calendar_alerts": Spec(C, "the (day, year) pairs whose missing calendar was logged "
                                    "(so the warning is logged once a day)"),
     # -- one request ----------------------------------------------------------------------------

@@ -8,7 +8,6 @@ Services flush; the caller commits.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from flask import g, has_app_context
 from flask_babel import gettext as _
 
 from app.core import audit
-from app.core.caches import Cache, request_cache
+from app.core.caches import Cache, memo, request_cache
 from app.core.clock import now_utc, today_local
 from app.core.errors import ValidationFailed
 from app.extensions import db
@@ -575,7 +574,7 @@ def provisional_year(year: int) -> tuple[DayData, ...]:
     return _provisional_year(year)
 
 
-@functools.cache
+@memo("sla.provisional_years", maxsize=8)
 def _provisional_year(year: int) -> tuple[DayData, ...]:
     import holidays
 
