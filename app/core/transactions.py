@@ -85,3 +85,22 @@ def commit_or_stop(call: Callable[[], T]) -> T:
         raise click.ClickException(str(error)) from error
     db.session.commit()
     return result
+
+
+def begin_write(session=None) -> None:
+    """Start the transaction as a writer (SQLite: ``BEGIN IMMEDIATE``).
+
+    Many submissions (or jobs) at once would otherwise fail with "database is locked" on
+    SQLite: a transaction that has read cannot wait for a busy writer. So what was read
+    before (the signed-in user, a refresh of the form's category cache) is ended first — it
+    only read — and the writer's turn starts fresh. Call it before anything is changed. On
+    PostgreSQL this changes nothing.
+    """
+    session = session if session is not None else db.session()
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("begin_write() after changes: they would be committed early")
+        session.commit()
+    session.connection(execution_options={"sqlite_begin_immediate": True})

@@ -37,6 +37,7 @@ class JobDefinition:
     retry_delay: int
     backoff: float
     priority: int | None
+    sqlite_writer: bool = True
 
     def enqueue(self, actor=None, **params):
         """Shorthand for :func:`app.jobs.enqueue` of this kind."""
@@ -53,7 +54,8 @@ _definitions: dict[str, JobDefinition] = {}
 
 def job(kind: str, *, label, permission: Permission | None = None, idempotent: bool = False,
         retries: int | None = None, retry_delay: int = DEFAULT_RETRY_DELAY,
-        backoff: float = DEFAULT_BACKOFF, priority: int | None = None):
+        backoff: float = DEFAULT_BACKOFF, priority: int | None = None,
+        sqlite_writer: bool = True):
     """Declare a job kind.
 
     :param kind: a stable name, ``<package>.<verb>`` (``firms.import``); stored in job records.
@@ -64,6 +66,11 @@ def job(kind: str, *, label, permission: Permission | None = None, idempotent: b
         are retried automatically; any other job fails once and waits for a person.
     :param retries: automatic retries after a failure (idempotent jobs only; default 4).
     :param retry_delay: seconds before the first retry, multiplied by ``backoff`` each time.
+    :param sqlite_writer: on SQLite the job's transaction starts as the writer (``BEGIN
+        IMMEDIATE``): a transaction that has read cannot wait for another writer, so jobs
+        running side by side would otherwise fail with "database is locked". A long job that
+        mostly reads (an export) passes ``False``, so it does not keep the web's writes waiting,
+        and calls ``ctx.begin_write()`` before its first write. PostgreSQL ignores it.
     """
     if retries is None:
         retries = DEFAULT_RETRIES if idempotent else 0
@@ -74,7 +81,7 @@ def job(kind: str, *, label, permission: Permission | None = None, idempotent: b
 
     def decorator(func: Callable[..., Any]) -> JobDefinition:
         definition = JobDefinition(kind, func, label, permission, idempotent, retries,
-                                   retry_delay, backoff, priority)
+                                   retry_delay, backoff, priority, sqlite_writer)
         known = _definitions.get(kind)
         if known is not None and known.func.__qualname__ != func.__qualname__:
             raise ValueError(f"job kind {kind!r} is declared twice")

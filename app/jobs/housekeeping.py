@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from huey import crontab
 
 from app.core.clock import now_utc
+from app.core.transactions import begin_write
 from app.extensions import db
 from app.jobs.definitions import job
 from app.jobs.engine import huey
@@ -64,6 +65,7 @@ def run_cleanup(ctx) -> dict:
     removed, failed = {}, []
     for name, func in cleaners().items():
         try:
+            begin_write()
             removed[name] = func(now)
             db.session.commit()
         except Exception:

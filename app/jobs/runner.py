@@ -30,6 +30,7 @@ from flask_babel import gettext as _
 from app.core import audit
 from app.core.clock import now_utc
 from app.core.errors import DomainError
+from app.core.transactions import begin_write
 from app.extensions import db
 from app.jobs import services
 from app.jobs.definitions import JobDefinition, UnknownJobKind, definition_of
@@ -62,6 +63,11 @@ class JobContext:
     definition: JobDefinition
     _last_write: float | None = field(default=None, repr=False)
     _reported: tuple[int, int | None] | None = field(default=None, repr=False)
+
+    def begin_write(self) -> None:
+        """For a kind declared ``sqlite_writer=False``: end the reading so far (nothing may be
+        changed yet) and start writing; on SQLite this waits for the writer's turn."""
+        begin_write()
 
     @property
     def params(self) -> dict[str, Any]:
@@ -124,6 +130,7 @@ def app_context():
 
 
 def _claim(job_id: int) -> tuple[Job, JobDefinition] | None:
+    begin_write()
     now = now_utc()
     claimed = db.session.execute(
         sa.update(Job).where(Job.id == job_id, Job.state.in_(WAITING_STATES))
@@ -147,6 +154,8 @@ def _claim(job_id: int) -> tuple[Job, JobDefinition] | None:
 
 def _work(job: Job, definition: JobDefinition) -> None:
     locale = job.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    if definition.sqlite_writer:
+        begin_write()
     with audit.origin(job.ip, f"job {job.kind}"), force_locale(locale):
         actor = _requester(job, definition)
         ctx = JobContext(job, actor, definition)
@@ -181,7 +190,16 @@ def _retryable(error: Exception) -> bool:
 
 
 def _record_failure(job_id: int, error: Exception, retrying: bool) -> None:
+    try:
+        _write_failure(job_id, error, retrying)
+    except Exception:  # the database is unreachable too: the sweep finds the job later
+        db.session.rollback()
+        logger.exception("job %s: could not record its failure (%s)", job_id, error)
+
+
+def _write_failure(job_id: int, error: Exception, retrying: bool) -> None:
     text = str(error) if isinstance(error, DomainError) else f"{type(error).__name__}: {error}"
+    begin_write()
     job = db.session.get(Job, job_id, populate_existing=True)
     if job is None:
         return

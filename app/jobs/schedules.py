@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.caches import memo
 from app.core.clock import LOCAL_TZ, now_utc
+from app.core.transactions import begin_write
 from app.extensions import db
 from app.jobs.definitions import definition_of
 from app.jobs.engine import application, huey
@@ -140,6 +141,7 @@ def fire(kind: str, now: datetime | None = None) -> Job | None:
     if cron is None:
         return None
     key = period_key(kind, period_start(cron, now or now_utc()))
+    begin_write()
     if db.session.scalar(sa.select(Job.id).where(Job.period_key == key)) is not None:
         db.session.commit()
         return None

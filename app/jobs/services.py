@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from app.core import audit
 from app.core.clock import now_utc
 from app.core.errors import DomainError
+from app.core.transactions import begin_write
 from app.extensions import db
 from app.jobs.definitions import JobDefinition, definition_of
 from app.jobs.engine import huey
@@ -246,6 +247,7 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     """
     now = now or now_utc()
     stale = now - timedelta(seconds=current_app.config["JOBS_STALE_SECONDS"])
+    begin_write()
     counts = {"resent": 0, "requeued": 0, "failed": 0, "skipped": 0}
     for job_id, kind in db.session.execute(
             sa.select(Job.id, Job.kind).where(Job.state == JobState.QUEUED, Job.sent_at < stale)

@@ -23,6 +23,7 @@ from app.core import audit, mail, storage
 from app.core.clock import now_utc, to_local
 from app.core.errors import DomainError, ValidationFailed
 from app.core.permissions import Role, role_has
+from app.core.transactions import begin_write  # noqa: F401 - the portal's views call it here
 from app.core.validators import normalise_mobile
 from app.extensions import db
 from app.firms import uscc as uscc_rules
@@ -91,25 +92,6 @@ class TokenHolder:
 
 
 # -- transactions ------------------------------------------------------------------------------
-
-
-def begin_write(session=None) -> None:
-    """Start the request's transaction as a writer (SQLite: ``BEGIN IMMEDIATE``).
-
-    Many submissions at once would otherwise fail with "database is locked" on SQLite: a
-    transaction that has read cannot wait for a busy writer. So what was read before (the
-    signed-in user, a refresh of the form's category cache) is ended first — it only read —
-    and the writer's turn starts fresh. Call it before the request changes anything. On
-    PostgreSQL this changes nothing.
-    """
-    session = session if session is not None else db.session()
-    if session.get_bind().dialect.name != "sqlite":
-        return
-    if session.in_transaction():
-        if session.new or session.dirty or session.deleted:
-            raise RuntimeError("begin_write() after changes: they would be committed early")
-        session.commit()
-    session.connection(execution_options={"sqlite_begin_immediate": True})
 
 
 # -- the request form --------------------------------------------------------------------------

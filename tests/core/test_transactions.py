@@ -138,10 +138,9 @@ def test_a_command_refused_rolls_back_and_stops_with_the_refusal(db, app):
 APP = Path(__file__).resolve().parents[2] / "app"
 #: Modules that commit themselves, and why: the helpers, and work that is not one request's.
 COMMITTING_MODULES = {
-    "core/transactions.py": "the helpers themselves",
+    "core/transactions.py": "the helpers themselves (begin_write ends a reading transaction)",
     "db.py": "the SQLite connection's own commit (it lets the next writer in)",
     "tickets/scan.py": "the SLA scan commits after each batch of tickets (a long job)",
-    "portal/services.py": "begin_write ends a transaction that only read, before a write",
     "demo/tickets.py": "a savepoint around the generated history",
     "jobs/runner.py": "the job engine: a job's state and its work in their own transactions",
     "jobs/schedules.py": "the job engine: a period's job is taken in its own transaction",
