@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.permissions import ADMIN_ROLES, UNIT_ROLES, Permission, Role, role_has
+from app.core.permissions import ADMIN_ROLES, Permission, Role, role_has
 from app.db import TimestampMixin, UTCDateTime, enum_type
 from app.extensions import db
 
@@ -114,11 +114,6 @@ class User(UserMixin, TimestampMixin, db.Model):
     def is_admin_role(self) -> bool:
         """Admin-type roles get the shorter idle timeout."""
         return self.role in ADMIN_ROLES
-
-    @property
-    def needs_unit(self) -> bool:
-        """Staff roles must belong to a unit."""
-        return self.role in UNIT_ROLES
 
     def is_locked(self, now: datetime) -> bool:
         """Locked after repeated failures until ``locked_until`` passes."""

@@ -134,11 +134,6 @@ class Industry(db.Model):
     division_from: Mapped[int | None] = mapped_column(sa.Integer)
     division_to: Mapped[int | None] = mapped_column(sa.Integer)
 
-    @property
-    def is_section(self) -> bool:
-        """A one-letter section rather than a class."""
-        return len(self.code) == 1
-
     def __repr__(self) -> str:
         return f"<Industry {self.code}>"
 

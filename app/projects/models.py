@@ -82,11 +82,6 @@ class Project(TimestampMixin, db.Model):
         """The first stage that still needs work."""
         return next((s for s in self.stages if s.status not in FINISHED_STAGE_STATES), None)
 
-    @property
-    def is_completed(self) -> bool:
-        """Every stage done or not applicable."""
-        return self.current_stage is None
-
     def overdue_stages(self, today: date) -> list[ProjectStage]:
         """Unfinished stages past their due date."""
         return [s for s in self.stages if s.is_overdue(today)]

@@ -19,7 +19,6 @@ from app.core.permissions import Permission
 from app.extensions import db
 from app.firms.models import Firm
 from app.projects.models import (
-    DEFAULT_STAGES,
     Project,
     ProjectEvent,
     ProjectStage,
@@ -29,16 +28,6 @@ from app.projects.models import (
 )
 
 P = Permission
-
-
-def seed_templates() -> int:
-    """Create the DOMAIN §6 default stages if the template is empty; returns how many."""
-    if db.session.scalar(sa.select(sa.func.count(StageTemplate.id))):
-        return 0
-    for position, name in enumerate(DEFAULT_STAGES, start=1):
-        db.session.add(StageTemplate(name=name, position=position, default_days=30))
-    db.session.flush()
-    return len(DEFAULT_STAGES)
 
 
 def active_templates() -> list[StageTemplate]:

@@ -227,11 +227,6 @@ class Rectification(TimestampMixin, db.Model):
     rating = relationship("Rating", lazy="joined")
     unit = relationship("Unit", lazy="joined")
 
-    @property
-    def is_open(self) -> bool:
-        """Not closed yet."""
-        return self.status in OPEN_RECTIFICATION_STATES
-
     def is_overdue(self, now: datetime | None = None) -> bool:
         """Open past its due date (the result was not recorded in time)."""
         return self.status in {RectificationStatus.AWAITING_CALLBACK,

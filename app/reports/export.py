@@ -116,9 +116,3 @@ def export_response(table: Table, fmt: str, actor, details: dict) -> Response:
     response.headers["X-Row-Count"] = str(rows)
     return response
 
-
-def export_to_path(table: Table, fmt: str, path: str) -> int:
-    """Write an export to a file (benchmarks and command-line use)."""
-    with open(path, "wb") as handle:
-        return (write_xlsx if fmt == "xlsx" else write_csv)(table, handle)
-

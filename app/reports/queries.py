@@ -335,12 +335,6 @@ class Figure:
     def is_snapshot(self) -> bool:
         return self.numerator[0] in SNAPSHOT_FACTS
 
-    @property
-    def lists_tickets(self) -> bool:
-        """Whether the numbers drill down to a ticket list."""
-        return self.numerator[0] not in NON_TICKET_FACTS
-
-
 FIGURES: tuple[Figure, ...] = (
     Figure("received", _l("Tickets received"),
            _l("Tickets created in the period, whatever their channel or state."),

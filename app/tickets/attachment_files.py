@@ -60,11 +60,6 @@ def visible_statement(ticket_id, internal: bool) -> sa.Select:
     return statement
 
 
-def visible(ticket, user) -> list[Attachment]:
-    """The ticket's files this user may download, oldest first."""
-    return db.session.scalars(_visible(ticket, user).order_by(Attachment.id)).all()
-
-
 def get_visible(ticket, user, attachment_id: int) -> Attachment | None:
     """One file of this ticket the user may download, or ``None``."""
     return db.session.scalar(_visible(ticket, user).where(Attachment.id == attachment_id))

@@ -97,21 +97,6 @@ def _by_reference() -> sa.Select:
                      defaultload(Ticket.assignee).lazyload(User.unit)))
 
 
-def timeline(ticket: Ticket, include_internal: bool) -> list[Comment | TicketEvent]:
-    """Events and comments in time order; firms see public comments and the public events
-    only (the template also hides the reasons of internal steps from them)."""
-    events_query = sa.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-    if not include_internal:
-        events_query = events_query.where(TicketEvent.action.in_(sorted(PUBLIC_EVENTS)))
-    events = db.session.scalars(events_query.order_by(TicketEvent.at, TicketEvent.id)).all()
-    comments_query = sa.select(Comment).where(Comment.ticket_id == ticket.id)
-    if not include_internal:
-        comments_query = comments_query.where(Comment.visibility == "public")
-    comments = db.session.scalars(comments_query.order_by(Comment.created_at, Comment.id)).all()
-    return sorted([*events, *comments], key=lambda row: getattr(row, "at", None)
-                  or row.created_at)
-
-
 #: Timeline entries shown at once on the staff ticket page; older ones are a click away.
 TIMELINE_LIMIT = 50
 
@@ -812,25 +797,3 @@ def find_firm(text: str):
         return firm
     matches = db.session.scalars(live.where(Firm.name == text).limit(2)).all()
     return matches[0] if len(matches) == 1 else None
-
-
-def side_requests(ticket: Ticket) -> dict[str, list]:
-    """Extension, return and reply-approval requests and supervision orders, newest first."""
-    from app.tickets.models import (
-        ExtensionRequest,
-        ReplyApproval,
-        ReturnRequest,
-        SupervisionOrder,
-        TicketStatus,
-    )
-
-    def rows(model, column):
-        return db.session.scalars(sa.select(model).where(model.ticket_id == ticket.id)
-                                  .order_by(column.desc())).all()
-
-    return {"extensions": rows(ExtensionRequest, ExtensionRequest.requested_at),
-            "returns": rows(ReturnRequest, ReturnRequest.requested_at),
-            "orders": rows(SupervisionOrder, SupervisionOrder.created_at),
-            # Only an in-progress ticket can have a reply waiting for its unit lead.
-            "replies": rows(ReplyApproval, ReplyApproval.requested_at)
-            if ticket.status == TicketStatus.IN_PROGRESS else []}

@@ -92,25 +92,11 @@ class ClosureKind(StrEnum):
     FINAL_REPLY = "final_reply"
 
 
-CLOSURE_LABELS = {
-    ClosureKind.RATED: _l("Rated by the firm"),
-    ClosureKind.FOLLOWED_UP: _l("Follow-up call recorded"),
-    ClosureKind.UNREACHABLE: _l("Unreachable after three attempts"),
-    ClosureKind.FINAL_REPLY: _l("Final reply"),
-}
-
-
 class CommentVisibility(StrEnum):
     """Public comments are shown to the firm; internal ones only to staff."""
 
     PUBLIC = "public"
     INTERNAL = "internal"
-
-
-VISIBILITY_LABELS = {
-    CommentVisibility.PUBLIC: _l("Public (the firm sees it)"),
-    CommentVisibility.INTERNAL: _l("Internal"),
-}
 
 
 class ExtensionStatus(StrEnum):
