@@ -20,9 +20,10 @@ from app.core.caches import Store, memo
 from app.core.clock import LOCAL_TZ
 from app.core.permissions import Permission
 from app.core.rendering import translated
-from app.core.search import key_contains, key_fragment, like_pattern, normalise_query
+from app.core.search import key_contains, like_pattern, normalise_query
 from app.extensions import db
 from app.sla.enums import DemandType, ServiceMode, SlaStatus, Urgency
+from app.tickets import queries_sql
 from app.tickets.deadlines import CURRENT_DEADLINE, provisional_bit
 from app.tickets.models import (
     Attachment,
@@ -34,6 +35,7 @@ from app.tickets.models import (
     TicketEvent,
     TicketStatus,
 )
+from app.tickets.queries_sql import TICKET_IDS
 from app.tickets.workflow import PUBLIC_EVENTS
 
 
@@ -329,7 +331,7 @@ def queue(user, name: str, now, filters: QueueFilters | None = None) -> sa.Selec
     loads the 25 rows it shows. The other filters only add conditions to the visibility
     clause: whatever they say, a user never gets a ticket :func:`visibility_clause` hides.
     """
-    return (_TICKET_IDS.where(visibility_clause(user), *_queue_conditions(name, now, filters))
+    return (TICKET_IDS.where(visibility_clause(user), *_queue_conditions(name, now, filters))
             .order_by(*QUEUE_ORDER))
 
 
@@ -345,10 +347,6 @@ def _queue_conditions(name: str, now, filters: QueueFilters | None,
         "overdue": lambda: [Ticket.due_at < now],
     }.get(name, list)()
     return conditions + _filter_conditions(filters or QueueFilters(), now, search)
-
-
-#: ``SELECT tickets.id``, built once: each queue only adds its conditions to a copy.
-_TICKET_IDS = sa.select(Ticket.id)
 
 
 def _filter_conditions(filters: QueueFilters, now, search: sa.ColumnElement[bool] | None = None
@@ -399,20 +397,11 @@ def _firms_matching(text: str) -> sa.ColumnElement[bool]:
     registry = sa.select(Firm.id).where(key_contains(Firm.search_key, text))
     # The key (indexed) contains every text of the ticket; the typed name's own key decides.
     typed = sa.select(Ticket.id).where(
-        Ticket.firm_id.is_(None), _key_matches(text),
+        Ticket.firm_id.is_(None), queries_sql.key_matches(text),
         Ticket.requester_firm_key.like(like_pattern(normalise_query(text)), escape="\\"),
     ).correlate(None)
-    return sa.or_(_among(Ticket.firm_id, registry), _among(Ticket.id, typed))
-
-
-def _among(column, ids: sa.Select) -> sa.ColumnElement[bool]:
-    """``column IN (ids)``, written so that an OR of two stays indexable: on PostgreSQL
-    ``= ANY(ARRAY(…))``, an array computed once, so the OR is a BitmapOr of two index scans
-    (two IN subqueries would be hashed and the whole queue walked when few tickets match);
-    SQLite reads an OR of IN lists through both indexes itself."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return column == sa.any_(sa.func.array(ids.scalar_subquery()))
-    return column.in_(ids)
+    return sa.or_(queries_sql.among(Ticket.firm_id, registry),
+                  queries_sql.among(Ticket.id, typed))
 
 
 def local_day_start(day: date) -> datetime:
@@ -494,18 +483,14 @@ def _search_page_statements(user, name: str, now, filters: QueueFilters,
                             order: tuple) -> tuple[sa.Select, sa.Select]:
     """:func:`queue_page`'s statements for a search or a firm filter, built for the text.
 
-    On SQLite, when a user who sees a unit's tickets searches a text matched on each
-    ticket's key (:func:`_key_matches`: a phrase in many tickets, or a fragment too short for
-    the full-text index), the page walks the order index testing the unit as
-    :func:`_unit_walk` does, and the total is counted from the unit's tickets
-    (:func:`_unit_count`): the same rows, order and total as :func:`visibility_clause` gives.
-    Other searches and the firm filter are lists of ids that SQLite reads first.
-
-    On PostgreSQL, a unit's search tests the assisting tickets as ``id = ANY(ARRAY(…))``
-    (:func:`_unit_among`) instead of ``EXISTS``, which the planner guesses true of half the
-    tickets: it then expected a rarer search's matches every few hundred entries of the order
-    index and walked it (a handler's ``诉求 12``, 556 of 1,000,000 tickets: 871,295 entries,
-    1,090 ms), where it now reads the matches from the trigram index and sorts them (13 ms).
+    A unit's search (a user who sees a unit's tickets) is written for the database's planner
+    (:mod:`app.tickets.queries_sql`), with the same rows, order and total as
+    :func:`visibility_clause` gives: on PostgreSQL the assisting tickets are a list
+    (:func:`~app.tickets.queries_sql.unit_among`); on SQLite, when the search reads the keys,
+    the page walks the order index testing the unit
+    (:func:`~app.tickets.queries_sql.unit_walk`) and the total is counted from the unit's
+    tickets (:func:`~app.tickets.queries_sql.unit_count`). Other searches and the firm
+    filter are lists of ids that the database reads first.
     """
     search = _search(filters.q.strip()) if filters.q.strip() else None
     conditions = _queue_conditions(name, now, filters, search)
@@ -513,40 +498,14 @@ def _search_page_statements(user, name: str, now, filters: QueueFilters,
     dialect = db.session.get_bind().dialect.name
     if unit_id is not None and search is not None and not filters.firm.strip():
         if dialect == "postgresql":
-            return _page_statements(
-                _TICKET_IDS.where(_unit_among(unit_id), *conditions).order_by(*QUEUE_ORDER),
-                order)
-        if dialect == "sqlite" and _reads_keys(search):
-            return _unit_search_statements(unit_id, conditions, order)
+            return _page_statements(TICKET_IDS.where(queries_sql.unit_among(unit_id),
+                                                     *conditions).order_by(*QUEUE_ORDER), order)
+        if dialect == "sqlite" and queries_sql.reads_keys(search):
+            rows, _count = _page_statements(TICKET_IDS.where(
+                queries_sql.unit_walk(unit_id), *conditions).order_by(*QUEUE_ORDER), order)
+            return rows, queries_sql.unit_count(unit_id, conditions, QUEUE_COUNT_LIMIT + 1)
     return _page_statements(
-        _TICKET_IDS.where(visibility_clause(user), *conditions).order_by(*QUEUE_ORDER), order)
-
-
-def _unit_among(unit_id: int) -> sa.ColumnElement[bool]:
-    """The unit leads the ticket or assists on it, the assisting tickets as a list
-    (:func:`_among`)."""
-    return sa.or_(Ticket.lead_unit_id == unit_id, _among(Ticket.id, _assisted_by(unit_id)))
-
-
-def _unit_search_statements(unit_id: int, conditions: list,
-                            order: tuple) -> tuple[sa.Select, sa.Select]:
-    """SQLite's page and count of a unit's search matched on the keys (see
-    :func:`_search_page_statements`)."""
-    rows, _count = _page_statements(
-        _TICKET_IDS.where(_unit_walk(unit_id), *conditions).order_by(*QUEUE_ORDER), order)
-    return rows, _unit_count(unit_id, conditions)
-
-
-def _assisted_by(unit_id: int) -> sa.Select:
-    """The ids of the tickets the unit assists on (its rows of ``ticket_assisting_units``)."""
-    return (sa.select(TicketAssistingUnit.ticket_id)
-            .where(TicketAssistingUnit.unit_id == unit_id))
-
-
-def _reads_keys(search: sa.ColumnElement[bool]) -> bool:
-    """Whether the search condition is a ``LIKE`` on the ticket's search key."""
-    left = getattr(search, "left", None)
-    return left is not None and left.compare(Ticket.__table__.c.search_key)
+        TICKET_IDS.where(visibility_clause(user), *conditions).order_by(*QUEUE_ORDER), order)
 
 
 def _unit_seen(user) -> int | None:
@@ -557,35 +516,6 @@ def _unit_seen(user) -> int | None:
             or not user.can(Permission.TICKET_VIEW_UNIT)):
         return None
     return user.unit_id
-
-
-def _unit_walk(unit_id: int) -> sa.ColumnElement[bool]:
-    """The unit leads the ticket or assists on it, written for SQLite to test each entry of
-    the order index it walks: ``+lead_unit_id`` (read from the index entry; the unary plus
-    keeps SQLite from reading the unit's tickets through their own index and sorting them
-    all instead) or the id among the unit's assisting rows, read once into a list — not a
-    lookup per entry. A search the unit's tickets rarely match walks the whole index: 100,000
-    tickets took 57 ms with the lookup per entry, 19 ms so."""
-    lead = sa.sql.expression.UnaryExpression(
-        Ticket.lead_unit_id, operator=sa.sql.operators.custom_op("+"), type_=sa.Integer())
-    return sa.or_(lead == unit_id, Ticket.id.in_(_assisted_by(unit_id)))
-
-
-def _unit_count(unit_id: int, conditions: list) -> sa.Select:
-    """The capped count of :func:`_page_statements` for a user who sees the unit's tickets,
-    read from the unit's tickets: those it leads (their index), then those it only assists
-    on (its rows of ``ticket_assisting_units``; one row per ticket and unit, so none is counted
-    twice). On SQLite the count of ``lead OR EXISTS (assisting)`` walks the table in rowid
-    order, reading every ticket's row until enough visible ones match: with a search that
-    every ticket matches and a unit seeing one ticket in twenty, about 10,000 rows (5–6 ms
-    of the page's 7); this reads the unit's rows only, 501 of them (0.7 ms). A search none of
-    the unit's tickets match read all 100,000 rows (31 ms), now the unit's 5,000 (6 ms)."""
-    led = _TICKET_IDS.where(Ticket.lead_unit_id == unit_id, *conditions)
-    only_assisted = _TICKET_IDS.where(Ticket.id.in_(_assisted_by(unit_id)),
-                                      Ticket.lead_unit_id.is_distinct_from(unit_id),
-                                      *conditions)
-    both = sa.union_all(led, only_assisted).limit(QUEUE_COUNT_LIMIT + 1).subquery()
-    return sa.select(sa.func.count()).select_from(both)
 
 
 #: (user's id, role, unit, firm, tracked ticket, queue, newest first, filters) → the statements of
@@ -608,49 +538,12 @@ _LIST_ROWS = sa.select(*LIST_COLUMNS, Unit.name.label("lead_unit_name"))
 
 def _search(text: str) -> sa.ColumnElement[bool]:
     """The ticket's search key (reference, title, description, walk-in requester's firm and
-    contact; :mod:`app.tickets.search`) contains ``text``; a whole reference is looked up
-    through its unique index instead.
-
-    PostgreSQL matches the key with ``LIKE`` through its trigram index. SQLite asks the FTS5
-    trigram table ``ticket_search`` for the same substring as a phrase (consecutive trigrams,
-    case-sensitive like the key: exactly "contains"), which needs three characters — one or two
-    Chinese characters have them as `` 电子 ``; a shorter fragment (``ab``) reads the keys.
-    """
+    contact; :mod:`app.tickets.search`) contains ``text``
+    (:func:`~app.tickets.queries_sql.key_matches`); a whole reference is looked up through its
+    unique index instead."""
     if REFERENCE.fullmatch(text.upper()):
         return Ticket.reference == text.upper()
-    return _key_matches(text)
-
-
-def _key_matches(text: str) -> sa.ColumnElement[bool]:
-    """The ticket's search key contains ``text``, through the database's index (see
-    :func:`_search`)."""
-    fragment = key_fragment(text)
-    if len(fragment) >= 3 and db.session.get_bind().dialect.name == "sqlite":
-        phrase = '"' + fragment.replace('"', '""') + '"'
-        matches = (sa.select(_TICKET_SEARCH.c.rowid)
-                   .where(_TICKET_SEARCH.c.ticket_search.match(phrase)))
-        if not _more_than(matches, DENSE_MATCHES):
-            return Ticket.id.in_(matches)
-    return key_contains(Ticket.search_key, text)
-
-
-#: On SQLite, a phrase found in more tickets than this is matched on each ticket's key while
-#: the queue walks its order index (the matches are dense: a page of them comes within a few
-#: dozen rows) instead of looking up every match and sorting them all, which took 130–180 ms
-#: for a word in every one of 100,000 tickets. A rarer phrase is looked up in the full-text
-#: index; the count of matches reads at most this many + 1 of its entries.
-DENSE_MATCHES = 2_000
-
-
-def _more_than(matches: sa.Select, limit: int) -> bool:
-    """Whether the full-text ``matches`` hold more than ``limit`` rows (read at most limit + 1)."""
-    counted = sa.select(sa.func.count()).select_from(matches.limit(limit + 1).subquery())
-    return db.session.scalar(counted) > limit
-
-
-#: SQLite's full-text index of the search key (see :func:`_search`).
-_TICKET_SEARCH = sa.table("ticket_search", sa.column("rowid", sa.Integer),
-                          sa.column("ticket_search", sa.Text))
+    return queries_sql.key_matches(text)
 
 
 REFERENCE = re.compile(r"[A-Z]{1,4}\d{4}-\d{6}")

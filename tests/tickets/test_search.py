@@ -9,9 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from app.core.clock import now_utc
+from app.core.search import key_contains
 from app.extensions import db
 from app.portal import services as portal
-from app.tickets import queries
+from app.tickets import queries, queries_sql
 from app.tickets.models import Ticket
 from app.tickets.search import rebuild_search_keys, search_keys
 from app.tickets.services import Requester
@@ -83,8 +84,8 @@ def test_full_text_index_and_key_scan_agree(cast, tickets, monkeypatch):
     texts = ["电", "企", "增容", "台湾", "貸款", "acme line", "<b>如何</b>", "100%", "%", '"',
              "容申", tickets["loan"].reference[-6:], "ab", "2"]
     indexed = {text: _found(cast.supervisor, text, tickets) for text in texts}
-    monkeypatch.setattr(queries, "_key_matches",
-                        lambda text: queries.key_contains(Ticket.search_key, text))
+    monkeypatch.setattr(queries_sql, "key_matches",
+                        lambda text: key_contains(Ticket.search_key, text))
     assert {text: _found(cast.supervisor, text, tickets) for text in texts} == indexed
 
 
@@ -94,9 +95,9 @@ def test_a_phrase_in_many_tickets_is_matched_on_the_key_with_the_same_result(cas
     the queue walks its order instead of being looked up in the full-text index."""
     texts = ["电", "企", "增容", "台湾", "貸款", "<b>如何</b>", "100%"]
     looked_up = {text: _found(cast.supervisor, text, tickets) for text in texts}
-    monkeypatch.setattr(queries, "DENSE_MATCHES", 1)
+    monkeypatch.setattr(queries_sql, "DENSE_MATCHES", 1)
     assert {text: _found(cast.supervisor, text, tickets) for text in texts} == looked_up
-    dense, rare = str(queries._key_matches("企")), str(queries._key_matches("增容"))
+    dense, rare = str(queries_sql.key_matches("企")), str(queries_sql.key_matches("增容"))
     assert "ticket_search" not in dense  # two tickets have 企: more than 1
     if db.session.get_bind().dialect.name == "sqlite":
         assert "ticket_search" in rare
@@ -258,10 +259,10 @@ def test_a_units_search_page_and_count_follow_the_visibility_rule(cast, make, fr
     db.session.add(TicketAssistingUnit(ticket_id=both.id, unit_id=cast.unit.id,
                                        added_at=now_utc()))
     db.session.commit()
-    monkeypatch.setattr(queries, "DENSE_MATCHES", 1)  # 企 is matched on each key
+    monkeypatch.setattr(queries_sql, "DENSE_MATCHES", 1)  # 企 is matched on each key
     monkeypatch.setattr(queries, "QUEUE_COUNT_LIMIT", limit)
     filters = queries.QueueFilters(q="企")
-    assert queries._reads_keys(queries._search("企"))
+    assert queries_sql.reads_keys(queries._search("企"))
 
     for user in (cast.handler, cast.stranger, cast.supervisor):
         page = queries.queue_page(user, "all", now_utc(), filters, None, 1, 4)
