@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.core.clock import to_local
 from app.sla import deadlines as engine
 from app.sla.calendar import DAY_SECONDS, OfficeHours, WorkCalendar
 from app.sla.enums import LimitUnit, SlaStatus, SlaStep
@@ -185,3 +186,8 @@ def for_ticket(ticket) -> TicketSla:
         office_hours=settings.office_hours,
         settings=settings,
     )
+
+
+def local_text(value: datetime | None) -> str:
+    """A deadline as messages and refusals write it: local time to the minute, or ``-``."""
+    return to_local(value).strftime("%Y-%m-%d %H:%M") if value else "-"

@@ -256,3 +256,15 @@ def test_missing_required_data_is_refused(ticket_in, cast):
     with pytest.raises(ValidationFailed):
         transition(ticket, "reject_intake", cast.dispatcher, reason="  ", proper_channel="")
     assert ticket.status == S.SUBMITTED
+
+
+def test_every_row_of_the_table_names_its_handler_and_its_precondition():
+    """One table says everything about an action: the handler is referenced by its row, and
+    the rules that need no data (the 退单 window among them) are the row's precondition."""
+    from app.tickets import handlers
+    from app.tickets.workflow import ACTIONS
+
+    for name, spec in ACTIONS.items():
+        assert spec.handler is getattr(handlers, name if name != "reopen_closed" else "reopen")
+    assert ACTIONS["request_return"].precondition.__name__ == "_return_window_open"
+    assert ACTIONS["dispatch"].precondition is None
