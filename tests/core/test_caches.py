@@ -156,8 +156,8 @@ def test_clear_all_empties_every_cache(app, client, login_as, make, keep_rendere
     from app.jobs.schedules import matcher
     from app.reports.sql import workday_arrays
     from app.sla.services import calendar_alert, load_calendar
-    from app.tickets.workflow import _pending_statement
     from app.tickets.system_texts import shown
+    from app.tickets.workflow import _pending_statement
     from app.visits.panels import _issue_statement
     from tests.portal.conftest import request_data
 
