@@ -11,8 +11,8 @@ The schema must exist (``flask db upgrade``). The script replaces any earlier be
 ``Bench#Pass2026``), 20,000 firms, tickets created evenly from 2025-01-01 to 2026-11-20 — about
 43,000 a month — with realistic states, deadlines, ratings, suspensions (5 %), return requests
 (3 %) and extensions (2 %), and ten events per ticket; then the stored report facts of every ticket
-(``app.reports.facts.rebuild``, the same SQL as the migration's backfill) and their search keys
-(``app.tickets.search.rebuild_search_keys``, the same code as the migration's backfill).
+(``app.reports.facts.rebuild``; the migration's backfill is a frozen copy of it) and their search
+keys (``app.tickets.search.rebuild_search_keys``; the migration carries a copy of the rule).
 """
 
 from __future__ import annotations

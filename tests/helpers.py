@@ -63,3 +63,17 @@ class count_queries:  # a context manager named like the function it reads as
             return
         self.count += 1
         self.statements.append(statement)
+
+
+def migration(revision: str):
+    """The migration module of ``revision`` (its file names start with a date, so it cannot be
+    imported by name), for tests of what a migration writes."""
+    import importlib.util
+    from pathlib import Path
+
+    versions = Path(__file__).resolve().parents[1] / "migrations" / "versions"
+    (path,) = versions.glob(f"*_{revision}_*.py")
+    spec = importlib.util.spec_from_file_location(f"migration_{revision}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -59,3 +59,20 @@ def test_upgrade_matches_models_and_downgrade_removes_everything(scratch_url):
         assert _differences(db.engine) == []
         db.session.remove()
         db.engine.dispose()
+
+
+def test_no_migration_imports_the_application():
+    """A migration stays what it was when it ran: it copies the constants and rules it needs
+    instead of importing them from ``app`` (whose code changes; env.py, the harness, may)."""
+    import ast
+    from pathlib import Path
+
+    versions = Path(__file__).resolve().parents[1] / "migrations" / "versions"
+    offenders = []
+    for path in sorted(versions.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.name}:{node.lineno} {name}" for name in names
+                          if name == "app" or name.startswith("app.")]
+    assert offenders == []

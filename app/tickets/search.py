@@ -10,9 +10,8 @@ Mobile numbers and e-mail addresses are not searchable.
 The key is built by :func:`app.core.search.build_key`, like the firm's: Simplified,
 lower-case, with every Chinese character and adjacent pair as separate words, so one or two
 characters are found through an index (PostgreSQL: a trigram index on the key; SQLite: an FTS5
-trigram table over it, see the migration that added it). The ORM keeps it current on every
-flush (:mod:`app.tickets.models.ticket`); this module imports no models, so the migration that
-fills the column can use it.
+trigram table over it, see the migration that added it, which carries its own copy of this
+rule). The ORM keeps it current on every flush (:mod:`app.tickets.models.ticket`).
 """
 
 from __future__ import annotations
@@ -51,8 +50,8 @@ def search_keys(reference: str | None, title: str | None, description: str | Non
 def rebuild_search_keys(connection: sa.Connection, batch: int = BATCH,
                         progress: Callable[[str], None] = logger.info) -> int:
     """Recompute every ticket's key, ``batch`` tickets per statement in id order; returns how
-    many tickets were written. Used by the migration that added the key (and by any later one
-    that changes what the key holds) and by the bench seed.
+    many tickets were written. Used by the bench seed (a migration that changes what the key
+    holds carries its own copy of the rule).
 
     On PostgreSQL a batch is one ``UPDATE … FROM unnest(ids, keys)``; SQLite runs an
     executemany in-process. ``progress`` hears about every tenth batch.

@@ -21,6 +21,7 @@ from app.reports.models import ReportFact, ReportUnitDay
 from app.sla.services import load_calendar
 from app.tickets.models import Ticket, TicketEvent, TicketStatus
 from app.tickets.services import transition
+from tests.helpers import migration
 from tests.reports.conftest import NOW, local
 
 S = TicketStatus
@@ -142,6 +143,30 @@ def test_stored_facts_equal_a_recomputation_from_the_timeline(month):
     assert (t20.reference, "handling", 3) in stored   # 03-10 → 03-16, 03-11 … 03-12 paused
     assert (refs["T3"], "extension", 3) in stored
     assert sum(1 for ref, fact, _v in stored if ref == refs["T5"] and fact == "dispatch") == 2
+
+
+def test_the_migrations_backfill_writes_the_facts_the_application_stores(month):
+    """The migration that created ``report_facts`` fills it with its own copy of the facts'
+    SQL (a migration imports nothing from the application): on the month's tickets — suspended,
+    extended, returned, answered at intake, reopened — it writes the rows the application
+    stores."""
+    _reopened(month)
+    facts.sync(db.session())
+    stored = _all_facts()
+    db.session.execute(sa.delete(ReportFact))
+    dialect = db.session.get_bind().dialect.name
+    insert = sa.text(migration("538f06f3096e")._facts_insert(dialect == "postgresql"))
+    db.session.execute(insert, {"low": 0, "high": 10**9})
+    assert _all_facts() == stored
+    assert {row[0] for row in stored} == set(facts.STORED_FACTS)
+
+
+def _all_facts() -> list[tuple]:
+    f = ReportFact
+    columns = (f.fact, f.ticket_id, f.unit_id, f.category_id, f.handler_id, f.firm_id, f.at,
+               f.day, f.a, f.b, f.v)
+    return sorted(db.session.execute(sa.select(*columns)).all(),
+                  key=lambda row: tuple(str(value) for value in row))
 
 
 def test_the_facts_follow_each_transition_within_the_transaction(month):

@@ -16,7 +16,7 @@ from app.tickets import queries, queries_sql
 from app.tickets.models import Ticket
 from app.tickets.search import rebuild_search_keys, search_keys
 from app.tickets.services import Requester
-from tests.helpers import post_form
+from tests.helpers import migration, post_form
 
 
 @pytest.fixture
@@ -168,6 +168,19 @@ def test_an_edit_of_other_columns_leaves_the_key_alone(cast, tickets):
     ticket.title += "。"
     db.session.commit()
     assert ticket.search_key != "stale" and ticket.search_key.startswith(key.split(" |")[0][:20])
+
+
+def test_the_migration_writes_the_keys_the_application_gives(cast, tickets):
+    """The migration that added the key fills it with its own copy of the rule (a migration
+    imports nothing from the application): the same keys as the application's."""
+    keys = {t.id: (t.search_key, t.requester_firm_key) for t in tickets.values()}
+    assert any(firm for _key, firm in keys.values())
+    db.session.execute(sa.update(Ticket).values(search_key="", requester_firm_key=None)
+                       .execution_options(synchronize_session=False))
+    migration("f2b8d6a4c1e9")._rebuild_search_keys(db.session.connection())
+    rows = db.session.execute(sa.select(Ticket.id, Ticket.search_key, Ticket.requester_firm_key)
+                              .where(Ticket.id.in_(keys))).all()
+    assert {row.id: (row.search_key, row.requester_firm_key) for row in rows} == keys
 
 
 def test_rebuild_fills_keys_of_rows_written_without_them(cast, tickets):
