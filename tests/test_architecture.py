@@ -11,6 +11,7 @@ becomes hard to change; a new package must be given its place before it can be i
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +42,7 @@ LAYERS: dict[str, int] = {
 FOUNDATION_MODULES = {"app.db", "app.extensions"}
 
 #: Module names whose code is business logic: they never read the request, the session or
-#: flash messages (STYLE.md: pass what they need, e.g. the source IP, from the view).
+#: flash messages: the view passes what they need (the user, the source address).
 SERVICE_MODULES = {"services", "handlers", "notify", "workflow", "queries", "models", "panels",
                    "deadlines", "scan"}
 REQUEST_NAMES = {"request", "session", "flash", "has_request_context"}
@@ -60,9 +61,11 @@ class Import:
     line: int
     source: str  # the importing module
     target: str  # the imported module
+    #: how the reference reads, when it is not a Python import (a template's include)
+    label: str = ""
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line} imports {self.target}"
+        return f"{self.path}:{self.line} {self.label or 'imports ' + self.target}"
 
 
 def package_of(module: str) -> str | None:
@@ -126,6 +129,38 @@ def app_imports() -> list[Import]:
     return found
 
 
+#: A template's first folder is its package's (``tickets/detail.html``); these are everybody's.
+SHARED_TEMPLATES = {"_macros", "_layout", "errors"}
+TEMPLATE_REFERENCE = re.compile(
+    r"""\{%-?\s*(include|import|from|extends)\s+["']([^"']+)["']""")
+
+VERBS = {"include": "includes", "import": "imports", "from": "imports from", "extends": "extends"}
+
+
+def template_package(name: str) -> str:
+    """The package a template belongs to: its first folder, or ``core`` for shared ones."""
+    folder, _sep, rest = name.partition("/")
+    return "core" if not rest or folder in SHARED_TEMPLATES else folder
+
+
+def template_references() -> list[Import]:
+    """Every template that includes, imports or extends a template of another package, by
+    name (a panel's template, included through the panel registry, is not named)."""
+    found = []
+    for path in sorted(APP.rglob("templates/**/*.html")):
+        inside = path.relative_to(next(p for p in path.parents if p.name == "templates"))
+        source = template_package(inside.as_posix())
+        text = path.read_text(encoding="utf-8")
+        for match in TEMPLATE_REFERENCE.finditer(text):
+            target = template_package(match.group(2))
+            if target != source:
+                line = text.count("\n", 0, match.start()) + 1
+                found.append(Import(str(path.relative_to(ROOT)), line, f"app.{source}",
+                                    f"app.{target}",
+                                    f'{VERBS[match.group(1)]} the template "{match.group(2)}"'))
+    return found
+
+
 def broken_rules(rows: list[Import], layers: dict[str, int]) -> list[str]:
     """Imports of a package not in a lower layer, each with its reason."""
     problems = []
@@ -181,12 +216,37 @@ def test_every_package_of_app_has_a_layer():
     assert sorted(set(LAYERS) - packages) == []
 
 
+def documented_layers(text: str) -> dict[str, int]:
+    """ARCHITECTURE.md's table: each row ``| layer | `package` ... | may import |``."""
+    layers = {}
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and cells[0].isdigit():
+            names = re.findall(r"`([a-z_]+)`", cells[1])
+            assert names, f"no package named in the row {line!r}"
+            layers.update(dict.fromkeys(names, int(cells[0])))
+    return layers
+
+
+def test_architecture_md_shows_the_layers_this_test_enforces():
+    text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    assert documented_layers(text) == LAYERS
+    picture = text[text.index("```") + 3:text.index("```", text.index("```") + 3)]
+    for package, layer in LAYERS.items():
+        row = next(line for line in picture.splitlines() if line.split()[:1] == [str(layer)])
+        assert re.search(rf"\b{package}\b", row), f"{package} not drawn on layer {layer}"
+
+
 def test_no_cycle_between_packages():
-    assert cycles(app_imports()) == []
+    assert cycles(app_imports() + template_references()) == []
 
 
 def test_every_import_points_to_a_lower_layer():
     assert broken_rules(app_imports(), LAYERS) == []
+
+
+def test_templates_name_only_templates_of_lower_layers():
+    assert broken_rules(template_references(), LAYERS) == []
 
 
 def test_business_code_never_reads_the_request():
@@ -251,6 +311,26 @@ def test_a_cycle_is_named_with_an_import_of_each_step():
     assert cycles(rows) == [
         "ratings → tickets → ratings (app/ratings/services.py:37 imports app.tickets.services; "
         "app/tickets/panels.py:22 imports app.ratings.models)"]
+
+
+def test_a_template_of_an_upper_domain_is_named():
+    rows = [Import("app/templates/tickets/detail.html", 96, "app.tickets", "app.portal",
+                   'includes the template "portal/_snippet_picker.html"')]
+    assert broken_rules(rows, LAYERS) == [
+        'app/templates/tickets/detail.html:96 includes the template '
+        '"portal/_snippet_picker.html": tickets (layer 5) may not import portal (layer 7)']
+
+
+@pytest.mark.parametrize("name, package", [
+    ("base.html", "core"), ("_macros/forms.html", "core"), ("errors/404.html", "core"),
+    ("tickets/detail.html", "tickets"), ("notifications/index.html", "notifications")])
+def test_templates_map_to_their_package(name, package):
+    assert template_package(name) == package
+
+
+def test_a_table_row_that_differs_is_found():
+    text = "| 5 | `tickets` | layers 0–4 |\n| 4 | `firms`, `sla` | layers 0–3 |\n| x | y |\n"
+    assert documented_layers(text) == {"tickets": 5, "firms": 4, "sla": 4}
 
 
 def test_an_unknown_package_is_refused():

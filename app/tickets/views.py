@@ -14,7 +14,7 @@ from app.core.caches import Store
 from app.core.clock import now_utc
 from app.core.forms import field_state, options
 from app.core.pagination import page_number
-from app.core.panels import TICKET_PAGE, panel_values, panels_for
+from app.core.panels import ANSWER_DIALOG, TICKET_PAGE, panel_values, panels_for
 from app.core.permissions import Permission, require, require_permission
 from app.core.rendering import fragment, translated
 from app.core.transactions import commit_or_explain
@@ -206,6 +206,7 @@ def _render(ticket: Ticket, form: ActionForm | None = None, open_action: str | N
         timeline=_macro("tickets/_timeline.html", "timeline"),
         timeline_entries=timeline.entries(records.timeline, staff, sees_evaluator),
         page_panels=panels_for(TICKET_PAGE), **panel_values(TICKET_PAGE, ticket, user),
+        answer_panels=panels_for(ANSWER_DIALOG),
     ), status
 
 
