@@ -2,7 +2,7 @@
 
 One metadata naming convention (set before the first migration, so every constraint has a
 predictable name on SQLite and PostgreSQL alike), a timezone-aware UTC datetime type, the
-timestamp mixin, and a helper for enum columns stored with a named CHECK constraint.
+timestamp and decision mixins, and a helper for enum columns stored with a named CHECK constraint.
 """
 
 from __future__ import annotations
@@ -78,6 +78,17 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=now_utc, onupdate=now_utc, nullable=False
     )
+
+
+class DecisionMixin:
+    """Who decided a request, when, and why (``decided_by_id``, ``decided_at``,
+    ``decision_reason``): extension, return and reply requests, firm account requests. The
+    outcome is the row's own status, and each table ties its status to ``decided_at`` with its
+    own named CHECK (which statuses count as decided differs)."""
+
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(sa.Text)
 
 
 def enum_type(enum_cls: type[StrEnum], name: str) -> sa.Enum:

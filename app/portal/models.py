@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import TimestampMixin, UTCDateTime, enum_type
+from app.db import DecisionMixin, TimestampMixin, enum_type
 from app.extensions import db
 
 
@@ -34,7 +33,7 @@ def new_reference_token() -> str:
     return secrets.token_urlsafe(12)
 
 
-class FirmRegistration(TimestampMixin, db.Model):
+class FirmRegistration(DecisionMixin, TimestampMixin, db.Model):
     """A request for a firm account (or a dispatcher's invitation), kept after the decision.
 
     Pending requests never create half-made users: the account is created, linked to the
@@ -67,13 +66,9 @@ class FirmRegistration(TimestampMixin, db.Model):
     firm_id: Mapped[int | None] = mapped_column(sa.ForeignKey("firms.id"))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decision_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     firm = relationship("Firm", lazy="joined")
     user = relationship("User", foreign_keys=[user_id])
-    decided_by = relationship("User", foreign_keys=[decided_by_id])
 
     def __repr__(self) -> str:
         return f"<FirmRegistration {self.id} {self.uscc} {self.status}>"

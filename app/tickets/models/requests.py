@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import now_utc
-from app.db import UTCDateTime, enum_type
+from app.db import DecisionMixin, UTCDateTime, enum_type
 from app.extensions import db
 from app.tickets.models.enums import (
     ExtensionStatus,
@@ -19,7 +19,7 @@ from app.tickets.models.enums import (
 )
 
 
-class ExtensionRequest(db.Model):
+class ExtensionRequest(DecisionMixin, db.Model):
     """延期申请: the handler asks, the unit lead endorses, a supervisor decides (DOMAIN §3.1)."""
 
     __tablename__ = "ticket_extension_requests"
@@ -51,15 +51,12 @@ class ExtensionRequest(db.Model):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
     endorsed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     endorsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decision_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     ticket = relationship("Ticket")
     requested_by = relationship("User", foreign_keys=[requested_by_id], lazy="joined")
 
 
-class ReturnRequest(db.Model):
+class ReturnRequest(DecisionMixin, db.Model):
     """退单申请: a unit says the ticket is not theirs, with reason and legal basis."""
 
     __tablename__ = "ticket_return_requests"
@@ -82,9 +79,6 @@ class ReturnRequest(db.Model):
     previous_status: Mapped[str] = mapped_column(sa.String(32), nullable=False)
     requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
-    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decision_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     ticket = relationship("Ticket")
     requested_by = relationship("User", foreign_keys=[requested_by_id])
@@ -92,7 +86,7 @@ class ReturnRequest(db.Model):
     suggested_unit = relationship("Unit", foreign_keys=[suggested_unit_id], lazy="joined")
 
 
-class ReplyApproval(db.Model):
+class ReplyApproval(DecisionMixin, db.Model):
     """A handler's reply waiting for the unit lead, where policy requires it (DOMAIN §3.1 [cfg]).
 
     The ticket stays ``in_progress`` (its handling clock runs on) until the lead approves the
@@ -114,9 +108,6 @@ class ReplyApproval(db.Model):
     text: Mapped[str] = mapped_column(sa.Text, nullable=False)
     requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now_utc)
-    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decision_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     ticket = relationship("Ticket")
     requested_by = relationship("User", foreign_keys=[requested_by_id], lazy="joined")
