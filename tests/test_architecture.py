@@ -350,3 +350,35 @@ def test_the_ticket_services_stay_verbs():
     the verbs stay short enough to read in one sitting."""
     lines = (APP / "tickets" / "services.py").read_text(encoding="utf-8").count("\n")
     assert lines < 400
+
+
+def test_links_are_built_from_the_routes(app):
+    """A path typed out in code (``f"/tickets/{ref}"``) breaks silently when a route changes:
+    code builds links with ``url_for`` or :func:`app.core.links.path_for`."""
+    prefixes = {rule.rule.split("/")[1] for rule in app.url_map.iter_rules()} - {"", "static"}
+    typed = []
+    for path in sorted(APP.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        routes = _route_patterns(tree)
+        for node in ast.walk(tree):
+            if id(node) in routes or not isinstance(node, ast.Constant | ast.JoinedStr):
+                continue
+            first = node.values[0] if isinstance(node, ast.JoinedStr) and node.values else node
+            text = first.value if isinstance(first, ast.Constant) else None
+            if isinstance(text, str) and text.startswith("/") and \
+                    re.split(r"[/?]", text[1:])[0] in prefixes:
+                typed.append(f"{path.relative_to(ROOT)}:{node.lineno} {text!r}")
+    assert list(dict.fromkeys(typed)) == []  # an f-string's text is also one of its parts
+
+
+def _route_patterns(tree: ast.AST) -> set[int]:
+    """The nodes of ``@bp.route("…")`` patterns and ``url_prefix="…"`` arguments: the
+    routes themselves, where paths are written on purpose."""
+    found = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "route":
+            found.update(id(arg) for arg in node.args)
+        found.update(id(k.value) for k in node.keywords if k.arg == "url_prefix")
+    return found

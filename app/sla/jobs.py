@@ -13,6 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.core.links import path_for
 from app.jobs import job, schedule
 from app.notifications.services import notify
 from app.sla.services import calendar_alert, calendar_keepers
@@ -27,7 +28,7 @@ def calendar_warning(ctx) -> dict:
         with force_locale(user.preferred_language or current_app.config["BABEL_DEFAULT_LOCALE"]):
             for gap in gaps:
                 notify(user, *_warning(gap.year, gap.provisional),
-                       f"/admin/calendar?year={gap.year}", kind="sla.calendar_warning")
+                       path_for("sla.calendar", year=gap.year), kind="sla.calendar_warning")
     return {"missing": [g.year for g in gaps if not g.provisional],
             "provisional": [g.year for g in gaps if g.provisional], "told": len(keepers)}
 

@@ -22,6 +22,7 @@ from app.core import audit
 from app.core.caches import Cache, memo, request_cache
 from app.core.clock import now_utc, today_local
 from app.core.errors import ValidationFailed
+from app.core.links import path_for
 from app.extensions import db
 from app.sla.calendar import OfficeHours, WorkCalendar, local_end_of_day
 from app.sla.enums import (
@@ -309,7 +310,7 @@ def alert_calendar_missing(year: int, where: str = "") -> bool:
             Notification.subject == subject, Notification.created_at > since).limit(1)):
         return False
     admins = calendar_keepers()
-    notify_all(admins, subject, text, f"/admin/calendar?year={year}", kind="calendar.missing")
+    notify_all(admins, subject, text, path_for("sla.calendar", year=year), kind="calendar.missing")
     audit.append("calendar.missing_year", object_type="work_calendar_days", object_id=year,
                  success=False, details={"year": year, "where": where})
     return bool(admins)
