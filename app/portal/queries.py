@@ -44,6 +44,8 @@ PUBLIC_EVENTS = {
     "suspend": _l("Waiting for information from you"),
     "resume": _l("Handling resumed"),
     "approve_extension": _l("The answer date was extended"),
+    "recompute_deadlines": _l("The answer date was recomputed on the official holiday "
+                              "schedule"),
     "approve_reply": _l("Answered"),
     "final_reply": _l("Final answer"),
     "rate": _l("Rated"),
@@ -57,6 +59,7 @@ PUBLIC_EVENTS = {
 PUBLIC_EVENT_TEXT = {
     "reject_intake": ("proper_channel",),
     "suspend": ("missing_info",),
+    "recompute_deadlines": ("promised_at",),
 }
 
 

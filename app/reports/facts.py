@@ -19,13 +19,16 @@ migration that created it and by ``flask reports rebuild-facts``). What changes 
 passing of time — acknowledgements still waiting past their deadline, handling deadlines passed
 without a reply, the overdue snapshot — is never stored; the queries add it live.
 
-The handling time depends on the working calendar: after an admin changes a past day of the
-calendar, ``flask reports rebuild-facts`` recomputes the stored days.
+The handling time depends on the working calendar: when days change (an admin's edit, a
+seed, the official days replacing provisional ones), the facts of the tickets handled over
+the changed past days are rewritten in the same transaction (:func:`refresh_for_days`).
+``flask reports rebuild-facts`` rewrites every ticket's (after a bulk import).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -42,6 +45,7 @@ from app.reports.sql import (
     workday_arrays,
     workday_index,
 )
+from app.sla.calendar import END_OF_DAY_SECONDS
 from app.sla.models import WorkCalendarDay
 from app.tickets.models import (
     ExtensionRequest,
@@ -417,3 +421,35 @@ def sync(session: Session) -> None:
 @event.listens_for(Session, "before_commit")
 def _sync_before_commit(session: Session) -> None:
     sync(session)
+
+
+# -- after a change of the working calendar ---------------------------------------------------
+
+
+def refresh_for_days(change) -> int:
+    """Rewrite the stored facts whose handling time counted a changed day: the replied
+    tickets dispatched before the change's last day and replied after its first. Only past
+    days matter (no reply counted a future day yet). Returns the tickets rewritten."""
+    from app.core.clock import today_local
+    from app.extensions import db
+    from app.sla.calendar import local_end_of_day
+
+    last = min(change.last, today_local())
+    if last < change.first:
+        return 0
+    begins = local_end_of_day(change.first) - timedelta(seconds=END_OF_DAY_SECONDS)
+    ids = list(db.session.scalars(sa.select(Ticket.id).where(
+        Ticket.replied_at.is_not(None), Ticket.dispatched_at.is_not(None),
+        Ticket.dispatched_at <= local_end_of_day(last), Ticket.replied_at >= begins)))
+    refresh(db.session, ids)
+    change.outcomes["facts"] = len(ids)
+    return len(ids)
+
+
+def _register_calendar_hook() -> None:
+    from app.sla import services as sla_services
+
+    sla_services.CALENDAR_CHANGED.append(refresh_for_days)
+
+
+_register_calendar_hook()

@@ -132,6 +132,11 @@ def local_end_of_day(day: date) -> datetime:
     return _instant(day.toordinal(), END_OF_DAY_SECONDS)
 
 
+def same_local_time(day: date, like: datetime) -> datetime:
+    """The instant on ``day`` at ``like``'s local clock time (aware UTC)."""
+    return _instant(day.toordinal(), _local(like)[1])
+
+
 def add_natural_minutes(start: datetime, minutes: float) -> datetime:
     """Clock time, for critical urgency: no calendar involved."""
     return start + timedelta(minutes=minutes)

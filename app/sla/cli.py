@@ -8,7 +8,10 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from app.core.clock import to_local
+from app.core.errors import DomainError
 from app.core.transactions import commit_or_stop
+from app.extensions import db
 from app.sla import services
 
 calendar_cli = AppGroup("calendar", help="The official working calendar.")
@@ -30,17 +33,90 @@ def _report(result: services.SeedResult) -> None:
                    f"{result.kept} kept (changed by an administrator)")
 
 
+_DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change (days, "
+                        "recomputed deadlines, firms told), then change nothing.")
+
+
+def _run(call, dry_run: bool):
+    """Run a calendar change: commit it, or with ``dry_run`` show it and roll it back."""
+    if not dry_run:
+        result = commit_or_stop(call)
+        _outcomes(services.last_change())
+        return result
+    try:
+        result = call()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    _outcomes(services.last_change())
+    db.session.rollback()
+    click.echo("Dry run: nothing was changed, nobody was told.")
+    return result
+
+
+def _outcomes(change: services.CalendarChange | None) -> None:
+    """What the change did to the tickets and the report facts, ticket by ticket."""
+    if change is None:
+        return
+    recomputed = change.outcomes.get("tickets")
+    if recomputed is not None:
+        click.echo(f"Official days for {', '.join(map(str, recomputed.years))}: "
+                   f"{len(recomputed.tickets)} open tickets recomputed, "
+                   f"{len(recomputed.moved)} with deadlines moved, {recomputed.told} firms "
+                   f"told of a new date; {recomputed.finished_cleared} finished tickets "
+                   f"keep their deadlines (provisional marks cleared).")
+        for ticket in recomputed.tickets:
+            moves = "; ".join(f"{column} {_local(a)} → {_local(b)}"
+                              for column, (a, b) in ticket.moved.items()) or "no change"
+            told = (f" (firm told: {_local(ticket.promise_before)} → "
+                    f"{_local(ticket.promise_after)})" if ticket.promise_moved else "")
+            click.echo(f"  {ticket.reference}: {moves}{told}")
+    if change.outcomes.get("facts"):
+        click.echo(f"Report facts rewritten for {change.outcomes['facts']} tickets.")
+
+
+def _local(value) -> str:
+    return to_local(value).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
 @calendar_cli.command("seed")
 @click.option("--year", type=int, default=None, help="Only this year (default: every year the "
               "chinese-calendar package knows).")
-def seed(year: int | None) -> None:
-    """Fill the working calendar from the chinese-calendar package (safe to run again)."""
+@click.option("--from-file", "notice", type=click.File(encoding="utf-8"), default=None,
+              help="The year's official days from the State Council's notice, one a line: "
+                   "YYYY-MM-DD,holiday|makeup_workday,name (needs --year).")
+@_DRY_RUN
+def seed(year: int | None, notice, dry_run: bool) -> None:
+    """Fill the working calendar from the chinese-calendar package (safe to run again).
+
+    Official days replacing provisional ones recompute every open ticket's deadlines counted
+    over them, in the same transaction (see --dry-run).
+    """
+    if notice is not None and not year:
+        raise click.UsageError("--from-file needs --year.")
     click.echo("Seeding the working calendar…")
-    results = commit_or_stop(lambda: services.seed_calendar([year] if year else None,
-                                                           progress=_report))
+
+    def call():
+        days = services.read_notice(notice, year) if notice is not None else None
+        return services.seed_calendar([year] if year else None, progress=_report, notice=days)
+
+    results = _run(call, dry_run)
     if year and results[0].unavailable:
         raise click.ClickException(f"No calendar data for {year} in the installed package.")
-    _warn(services.calendar_alert())
+    if not dry_run:
+        _warn(services.calendar_alert())
+
+
+@calendar_cli.command("publish")
+@click.option("--year", type=int, required=True)
+@click.option("--reason", required=True, help="The State Council notice the days follow.")
+@_DRY_RUN
+def publish(year: int, reason: str, dry_run: bool) -> None:
+    """Confirm a provisional year, as now entered, as the official schedule (after entering
+    its holidays and make-up working days on the admin calendar page), recomputing what was
+    counted over it."""
+    days = _run(lambda: services.publish_year(year, reason, None), dry_run)
+    click.echo(f"{year}: {days} provisional days confirmed as official.")
 
 
 def _warn(gaps: list[services.CalendarGap]) -> None:

@@ -18,6 +18,7 @@ from app.sla.calendar import (
     OfficeHours,
     WorkCalendar,
     add_natural_minutes,
+    same_local_time,
 )
 from app.sla.enums import LimitUnit, SlaStatus, SlaStep
 from app.sla.models import Limit
@@ -185,3 +186,11 @@ def policy_status(step: SlaStep, deadline: datetime, now: datetime, started_at: 
         due_soon_remaining_days=policy.due_soon_remaining_days,
         due_soon_used_percent=policy.due_soon_used_percent,
     )
+
+
+def rebase_days(start: datetime, deadline: datetime, old: WorkCalendar,
+                new: WorkCalendar) -> datetime:
+    """A deadline set N working days after ``start`` on ``old``: N working days after it on
+    ``new``, at the same clock time (an assisting unit's or a supervision order's date)."""
+    moved = new.shift_working_days(start, old.working_day_offset(start, deadline))
+    return same_local_time(moved.astimezone(LOCAL_TZ).date(), deadline)

@@ -63,6 +63,14 @@ class AddYearForm(FlaskForm):
     submit = SubmitField(_l("Add year"))
 
 
+class PublishYearForm(FlaskForm):
+    """Confirm a provisional year, as entered, as the official schedule."""
+
+    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(2000, 2100)])
+    reason = StringField(_l("State Council notice"), validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField(_l("Publish as official"))
+
+
 def _unit_choices(step: SlaStep):
     from app.sla.services import ALLOWED_UNITS
 

@@ -14,9 +14,26 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.core.links import path_for
+from app.core.permissions import Permission
 from app.jobs import job, schedule
 from app.notifications.services import notify
-from app.sla.services import calendar_alert, calendar_keepers
+from app.sla.services import calendar_alert, calendar_keepers, last_change, publish_year
+
+
+@job("sla.publish_year", label=_l("Official calendar: publish a year and recompute"),
+     permission=Permission.CALENDAR_MANAGE)
+def publish_year_job(ctx, *, year: int, reason: str) -> dict:
+    """An administrator's publication of a provisional year (the calendar page): the days
+    confirmed, every deadline counted over them recomputed, the firms told, the report facts
+    rewritten — one transaction, as the administrator."""
+    days = publish_year(int(year), reason, ctx.actor)
+    change = last_change()
+    tickets = change.outcomes.get("tickets") if change else None
+    return {"year": int(year), "days": days,
+            "tickets": len(tickets.tickets) if tickets else 0,
+            "moved": len(tickets.moved) if tickets else 0,
+            "firms_told": tickets.told if tickets else 0,
+            "facts": change.outcomes.get("facts", 0) if change else 0}
 
 
 @job("sla.calendar_warning", label=_l("Working calendar check"))

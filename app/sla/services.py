@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from decimal import Decimal
 
@@ -667,23 +667,35 @@ class SeedResult:
 
 def seed_calendar(years: Iterable[int] | None = None, actor=None,
                   progress: Callable[[SeedResult], None] | None = None,
-                  provisional: bool = True) -> list[SeedResult]:
+                  provisional: bool = True,
+                  notice: list[DayData] | None = None) -> list[SeedResult]:
     """Fill the calendar from the package, idempotently.
 
     Days an administrator changed are kept; provisional rows and rows entered for a year the
     package did not know are replaced by the package's data once it knows their year. A year
     the package does not know gets provisional days if it is this year or next
     (``provisional``) and has no days entered by hand; any other is reported unavailable,
-    never guessed.
+    never guessed. ``notice`` (:func:`read_notice`) gives one year's official days instead
+    of the package, as the State Council's notice lists them.
+
+    When official days replace provisional ones, the packages that depend on the days
+    recompute in the same transaction (:data:`CALENDAR_CHANGED`); see :func:`last_change`.
     """
+    old = load_calendar()
     results = []
+    if notice is not None:
+        years = [notice[0].day.year]
     for year in years or package_years():
-        try:
-            days = package_year(year)
-        except NotImplementedError:
-            result = _seed_provisional(year) if provisional else SeedResult(year, unavailable=True)
+        if notice is not None:
+            result = _store_year(year, notice, DaySource.GENERATED)
         else:
-            result = _store_year(year, days, DaySource.PACKAGE)
+            try:
+                days = package_year(year)
+            except NotImplementedError:
+                result = (_seed_provisional(year) if provisional
+                          else SeedResult(year, unavailable=True))
+            else:
+                result = _store_year(year, days, DaySource.PACKAGE)
         results.append(result)
         if progress:
             progress(result)
@@ -693,9 +705,108 @@ def seed_calendar(years: Iterable[int] | None = None, actor=None,
                      details={"years": {str(r.year): [r.created, r.updated, r.kept]
                                         for r in changed},
                               "columns": ["created", "updated", "kept"],
-                              "provisional": [r.year for r in changed if r.provisional]})
+                              "provisional": [r.year for r in changed if r.provisional],
+                              "from": "notice" if notice is not None else "package"})
         _bump(calendar=True)
+        _calendar_changed(old, date(min(r.year for r in changed), 1, 1),
+                          date(max(r.year for r in changed), 12, 31), actor)
     return results
+
+
+def read_notice(lines: Iterable[str], year: int) -> list[DayData]:
+    """A year's official days from the State Council's notice, written one day a line as
+    ``YYYY-MM-DD,kind,name`` (kind ``holiday`` or ``makeup_workday``; ``#`` starts a comment):
+    every other day is worked Monday to Friday and off at weekends.
+
+    :raises ValidationFailed: a line that is not of this form, a day of another year, or a
+        kind that does not fit the day (a make-up working day on a weekday).
+    """
+    listed: dict[date, DayData] = {}
+    for number, raw in enumerate(lines, 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = [part.strip() for part in line.split(",")]
+        try:
+            day = date.fromisoformat(parts[0])
+            kind = DayKind(parts[1])
+        except (ValueError, IndexError):
+            raise ValidationFailed(_("Line %(n)d: write YYYY-MM-DD,holiday|makeup_workday,name.",
+                                     n=number)) from None
+        weekend = day.weekday() >= 5
+        if day.year != year or kind not in (DayKind.HOLIDAY, DayKind.MAKEUP_WORKDAY) or (
+                kind == DayKind.MAKEUP_WORKDAY and not weekend):
+            raise ValidationFailed(_("Line %(n)d: %(day)s cannot be a %(kind)s of %(year)s.",
+                                     n=number, day=parts[0], kind=parts[1], year=year))
+        listed[day] = DayData(day, kind, (parts[2] if len(parts) > 2 else "")[:50] or None)
+    if not listed:
+        raise ValidationFailed(_("The notice lists no holiday."))
+    return [listed.get(d.day, d) for d in weekday_rule_year(year)]
+
+
+def publish_year(year: int, reason: str, actor) -> int:
+    """An administrator confirms a provisional year as official (the days as the calendar
+    page now shows them, after entering the notice's holidays and make-up working days):
+    its provisional days become days entered for the year, and everything counted over them
+    is recomputed in the same transaction (:data:`CALENDAR_CHANGED`). Returns the days
+    confirmed."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Give the reason for the change."))
+    old = load_calendar()
+    rows = db.session.scalars(sa.select(WorkCalendarDay).where(
+        WorkCalendarDay.day.between(date(year, 1, 1), date(year, 12, 31)),
+        WorkCalendarDay.source == DaySource.PROVISIONAL)).all()
+    if not rows:
+        raise ValidationFailed(_("%(year)s has no provisional days to publish.", year=year))
+    for row in rows:
+        row.source, row.note = DaySource.GENERATED, reason[:200]
+        row.updated_by_id = getattr(actor, "id", None)
+        row.updated_at = now_utc()
+    db.session.flush()
+    audit.record("calendar.publish_year", actor=actor, object_type="work_calendar_days",
+                 object_id=year, details={"year": year, "reason": reason, "days": len(rows)})
+    _bump(calendar=True)
+    _calendar_changed(old, date(year, 1, 1), date(year, 12, 31), actor)
+    return len(rows)
+
+
+@dataclass
+class CalendarChange:
+    """Calendar days changed from ``first`` to ``last``: the calendar before and after, and
+    what the packages that depend on the days did about it (``outcomes``, by name)."""
+
+    old: WorkCalendar
+    new: WorkCalendar
+    first: date
+    last: date
+    actor: object = None
+    outcomes: dict = field(default_factory=dict)
+
+    @property
+    def published(self) -> frozenset[int]:
+        """Years that were provisional and now have their official days."""
+        return frozenset(y for y in self.old.provisional_years
+                         if y in self.new.years and y not in self.new.provisional_years)
+
+
+#: Called with a :class:`CalendarChange` after calendar days changed, in the same transaction
+#: (the tickets recompute provisional deadlines, the reports refresh their facts).
+CALENDAR_CHANGED: list[Callable[[CalendarChange], None]] = []
+
+
+def _calendar_changed(old: WorkCalendar, first: date, last: date, actor) -> CalendarChange:
+    change = CalendarChange(old, load_calendar(), first, last, actor)
+    for hook in CALENDAR_CHANGED:
+        hook(change)
+    if has_app_context():
+        g._sla_last_change = change
+    return change
+
+
+def last_change() -> CalendarChange | None:
+    """The calendar change this request (or command) made last, with its outcomes."""
+    return g.get("_sla_last_change") if has_app_context() else None
 
 
 def _seed_provisional(year: int) -> SeedResult:
@@ -766,7 +877,9 @@ def add_year(year: int, actor) -> SeedResult:
 
 def set_days(first: date, last: date, kind: DayKind, name: str | None, reason: str,
              actor) -> list[WorkCalendarDay]:
-    """Change a day, or a range of days, with a mandatory reason (audited day by day)."""
+    """Change a day, or a range of days, with a mandatory reason (audited day by day); what
+    was counted over them follows (:data:`CALENDAR_CHANGED`)."""
+    old = load_calendar()
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("Give the reason for the change."))
@@ -795,6 +908,7 @@ def set_days(first: date, last: date, kind: DayKind, name: str | None, reason: s
                  else f"{first.isoformat()}..{last.isoformat()}",
                  details={"reason": reason, "changes": changes})
     _bump(calendar=True)
+    _calendar_changed(old, first, last, actor)
     return rows
 
 

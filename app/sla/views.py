@@ -32,7 +32,14 @@ from app.sla.enums import (
     DayKind,
     SlaStep,
 )
-from app.sla.forms import AddYearForm, DayEditForm, PolicyFilterForm, PolicyForm, SettingsForm
+from app.sla.forms import (
+    AddYearForm,
+    DayEditForm,
+    PolicyFilterForm,
+    PolicyForm,
+    PublishYearForm,
+    SettingsForm,
+)
 from app.sla.models import SlaPolicy
 
 register_nav("sla.calendar", _l("Working calendar"), Permission.CALENDAR_MANAGE, order=82)
@@ -103,6 +110,7 @@ def calendar():
         missing=[gap.year for gap in services.calendar_gaps() if not gap.provisional],
         kind_labels=DAY_KIND_LABELS,
         source_labels=DAY_SOURCE_LABELS, status=status,
+        publish_form=PublishYearForm(formdata=None, year=year),
         provisional_uses=services.provisional_uses() if provisional else 0,
         provisional_holidays=sorted({d.name for d in services.provisional_year(year) if d.name})
         if provisional else [],
@@ -154,6 +162,25 @@ def calendar_add_year():
     else:
         flash(_("%(year)s added from the official calendar.", year=result.year), "success")
     return redirect(url_for("sla.calendar", year=result.year))
+
+
+@bp.route("/calendar/publish", methods=["POST"])
+@require_permission(Permission.CALENDAR_MANAGE)
+def calendar_publish():
+    """Confirm a provisional year as official: a job recomputes everything counted over it."""
+    from app.sla.jobs import publish_year_job
+
+    form = PublishYearForm()
+    if not form.validate_on_submit():
+        flash(_("Give the State Council notice the days follow."), "danger")
+        return redirect(url_for("sla.calendar", year=form.year.data or None))
+    job = commit_or_explain(lambda: publish_year_job.enqueue(
+        actor=current_user, year=form.year.data, reason=form.reason.data))
+    if not job:
+        return redirect(url_for("sla.calendar", year=form.year.data))
+    flash(_("Publishing %(year)s: the deadlines counted over its provisional days are being "
+            "recomputed (job %(id)d).", year=form.year.data, id=job.id), "info")
+    return redirect(url_for("jobs.detail", job_id=job.id))
 
 
 @bp.route("/sla/policies")

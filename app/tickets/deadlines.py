@@ -122,8 +122,11 @@ def mark_provisional(ticket) -> int:
     if (ticket.provisional_deadlines or 0) != mask:
         ticket.provisional_deadlines = mask
     if mask:
-        if calendar.unsaved_years:
-            sla_services.store_provisional_years(calendar.unsaved_years)
+        used = max(to_local(getattr(ticket, column)).year
+                   for column, (_step, bit) in PROVISIONAL_BITS.items() if mask & bit)
+        needed = [year for year in calendar.unsaved_years if year <= used]
+        if needed:
+            sla_services.store_provisional_years(needed)
         logger.info("ticket %s: provisional deadlines %s (calendar years %s provisional)",
                     ticket.reference, [c for c, (_s, b) in PROVISIONAL_BITS.items() if mask & b],
                     sorted(calendar.provisional_years))

@@ -314,13 +314,16 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
 PUBLIC_EVENTS = frozenset({
     "create", "answer_directly", "reject_intake", "merge", "dispatch", "acknowledge", "suspend",
     "resume", "approve_extension", "approve_reply", "rate", "record_follow_up", "reopen",
-    "final_reply", "withdraw", "reopen_closed", "supply_info",
+    "final_reply", "withdraw", "reopen_closed", "supply_info", "recompute_deadlines",
 })
 #: Of those, the events whose reason is written for the requester.
 PUBLIC_REASONS = frozenset({"reject_intake", "withdraw"})
 
 #: How each kind of event reads on the timeline.
-EVENT_LABELS = {"create": _l("Ticket created"), **{name: a.label for name, a in ACTIONS.items()}}
+EVENT_LABELS = {"create": _l("Ticket created"), **{name: a.label for name, a in ACTIONS.items()},
+                # not actions: the official calendar replaced provisional days
+                "recompute_deadlines": _l("Deadlines recomputed on the official calendar"),
+                "confirm_deadlines": _l("Deadlines confirmed on the official calendar")}
 
 
 # -- who may, and what the UI offers -----------------------------------------------------------

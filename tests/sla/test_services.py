@@ -95,6 +95,7 @@ class TestSeedCalendar:
     def test_a_year_entered_by_hand_is_not_made_provisional(self, make):
         _at(2026, 12, 10, 10)
         services._store_year(2027, services.weekday_rule_year(2027), DaySource.GENERATED)
+        services._bump(calendar=True)
         result, = services.seed_calendar([2027])
         assert result.unavailable
         assert {d.source for d in services.year_days(2027).values()} == {DaySource.GENERATED}
