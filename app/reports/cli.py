@@ -23,7 +23,7 @@ from app.extensions import db
 from app.reports import facts, queries, tables
 from app.reports.periods import Period, week_of
 from app.reports.queries import Context, Dimension, Scope
-from app.sla.services import load_calendar
+from app.sla.services import calendar_gaps, load_calendar, provisional_uses
 
 reports_cli = AppGroup("reports", help="Supervisor reports.")
 
@@ -53,7 +53,21 @@ def weekly_body(period: Period) -> str:
     lines += ["", _("Handled on time by unit:")]
     lines += [f"- {row.name}: {tables.shown_text(row.values[index])}"
               for row in tables.group_rows(data)]
-    return "\n".join(lines)
+    return "\n".join(lines + _calendar_gap_lines())
+
+
+def _calendar_gap_lines() -> list[str]:
+    """The working calendar's gap, named so the supervisors read it with the figures."""
+    lines = []
+    for gap in calendar_gaps():
+        if gap.provisional:
+            lines.append(_("Working calendar: the official holiday schedule for %(year)s is "
+                           "not entered yet; %(n)d open tickets have provisional deadlines "
+                           "(recomputed when it is).", year=gap.year, n=provisional_uses()))
+        else:
+            lines.append(_("Working calendar: %(year)s has no days; deadlines in it cannot be "
+                           "computed.", year=gap.year))
+    return ["", *lines] if lines else []
 
 
 def send_weekly_report(day: date | None = None) -> tuple[Period, int]:

@@ -43,3 +43,22 @@ def test_rebuild_facts_recomputes_the_stored_rows_and_is_audited(month, app):
     assert len(before) > 13
     assert db.session.scalars(sa.select(AuditEvent).where(
         AuditEvent.action == "report.rebuild_facts")).one().details["rows"] == len(before)
+
+
+def test_the_weekly_report_names_the_calendar_gap_from_1_october(app, make):
+    from datetime import UTC, datetime
+
+    from app.core import clock
+    from app.core.permissions import Role
+    from app.reports.cli import weekly_body
+    from app.reports.periods import week_of
+
+    make.user(Role.SUPERVISOR, email="boss2@example.com")
+    clock.freeze(datetime(2026, 9, 28, 2, 0, tzinfo=UTC))
+    assert "工作日历" not in weekly_body(week_of(datetime(2026, 9, 21).date()))
+    clock.freeze(datetime(2026, 10, 5, 2, 0, tzinfo=UTC))
+    from app.sla import services as sla_services
+
+    sla_services._forget_request_values()
+    body = weekly_body(week_of(datetime(2026, 9, 28).date()))  # in the default language
+    assert "工作日历：2027 年官方节假日安排尚未录入；0 件未办结工单的时限为暂定时限" in body
