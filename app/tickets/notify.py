@@ -55,6 +55,16 @@ def deadline_extended(ticket: Ticket) -> None:
                _("New deadline: %(at)s", at=local_text(ticket.handle_due_at)))
 
 
+def deadline_recomputed(ticket: Ticket, years: str, before: datetime,
+                        after: datetime) -> None:
+    """The official holiday schedule moved the date the requester was promised."""
+    _requester(ticket, _("New answer date for your request %(ref)s", ref=ticket.reference),
+               _("The official holiday schedule of %(years)s has been published, so the date "
+                 "by which we will answer your request %(ref)s has been recomputed: "
+                 "%(before)s → %(after)s (Beijing time).", years=years, ref=ticket.reference,
+                 before=local_text(before), after=local_text(after)))
+
+
 def reply_approved(ticket: Ticket) -> None:
     """The approved reply."""
     _requester(ticket, _("Reply to your request %(ref)s", ref=ticket.reference),

@@ -29,7 +29,7 @@ from app.sla import deadlines as engine
 from app.sla import services as sla_services
 from app.sla.calendar import CalendarNotConfigured
 from app.sla.services import CalendarChange
-from app.tickets import deadlines, services
+from app.tickets import deadlines, notify, services
 from app.tickets.models import (
     FINISHED_STATES,
     ExtensionRequest,
@@ -39,6 +39,7 @@ from app.tickets.models import (
     TicketEvent,
     TicketStatus,
 )
+from app.tickets.models.enums import OPEN_EXTENSION_STATES
 
 logger = logging.getLogger("ruyi.tickets")
 S = TicketStatus
@@ -239,7 +240,7 @@ def _follow_handling(ticket: Ticket, change: CalendarChange, done: TicketRecompu
                 row.due_at = engine.rebase_days(ticket.dispatched_at, row.due_at, old, new)
     for request in db.session.scalars(sa.select(ExtensionRequest).where(
             ExtensionRequest.ticket_id == ticket.id,
-            ExtensionRequest.status.in_(services.OPEN_EXTENSION_STATES))):
+            ExtensionRequest.status.in_(OPEN_EXTENSION_STATES))):
         if ticket.handle_due_at is not None:
             request.current_due_at = ticket.handle_due_at
             request.proposed_due_at = new.shift_working_days(ticket.handle_due_at, request.days)
@@ -282,12 +283,7 @@ def _record(ticket: Ticket, change: CalendarChange, done: TicketRecomputed) -> N
     audit.record(f"ticket.{action}", actor=change.actor, obj=ticket,
                  details={"reference": ticket.reference, **data}, flush=False)
     if done.promise_moved and done.promise_after is not None:
-        services._notify_requester(
-            ticket, _("New answer date for your request %(ref)s", ref=ticket.reference),
-            _("The official holiday schedule of %(years)s has been published, so the date by "
-              "which we will answer your request %(ref)s has been recomputed: %(before)s → "
-              "%(after)s (Beijing time).", years=years, ref=ticket.reference,
-              before=_local(done.promise_before), after=_local(done.promise_after)))
+        notify.deadline_recomputed(ticket, years, done.promise_before, done.promise_after)
 
 
 #: The deadlines as the timeline names them.
