@@ -176,6 +176,11 @@ def test_on_28_december_dispatch_acknowledge_the_scan_and_the_dashboard_work(
         args=["sla", "scan", "--at", "2027-01-04T10:00:00+08:00"])
     assert result.exit_code == 0 and "1 urged" in result.output, result.output
     assert login_as(cast.supervisor).get("/reports/").status_code == 200
+    drill = login_as(cast.supervisor).get(
+        "/reports/tickets?fact=dispatch&subset=all&period=month&start=2026-12-01")
+    assert drill.status_code == 200
+    html = drill.get_data(as_text=True)
+    assert ticket.reference in html and 'data-testid="provisional"' in html
     assert login_as(cast.handler).get("/tickets/?queue=due_soon").status_code == 200
 
 
