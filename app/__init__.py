@@ -37,6 +37,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     register_extensions(app)
     register_jobs(app)
     register_blueprints(app)
+    register_report_facts(app)  # every ticket write keeps the stored report facts current
     register_request_hooks(app)
     register_template_helpers(app)
     register_cli(app)
@@ -125,6 +126,15 @@ def register_blueprints(app: Flask) -> None:
                       portal_bp, ratings_bp, visits_bp, projects_bp, reports_bp,
                       notifications_bp, jobs_bp):
         app.register_blueprint(blueprint)
+
+
+def register_report_facts(app: Flask) -> None:
+    """The stored report facts (:mod:`app.reports.facts`): a transaction that writes a ticket,
+    a return or an extension request rewrites that ticket's facts before it commits. Without
+    this line no transaction writes facts (the figures would go stale)."""
+    from app.reports import facts
+
+    facts.init_app(app)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -11,7 +11,6 @@ import fcntl
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -214,14 +213,6 @@ def _sqlite_on_begin(conn):
         raise
 
 
-#: Called with ``(session, obj)`` before :func:`insert_row` writes a new object, so what a
-#: flush would derive from it first (the ticket search key) is in the row too.
-ROW_INSERTING: list[Callable[[Session, object], None]] = []
-#: Called with ``(session, obj)`` after :func:`insert_row` wrote a new object without a flush,
-#: so what watches flushes for new rows (the stored report facts) sees it too.
-ROW_INSERTED: list[Callable[[Session, object], None]] = []
-
-
 def insert_row(session: Session, obj) -> None:
     """INSERT a new mapped object with one Core statement and attach it to the session, loaded.
 
@@ -230,22 +221,27 @@ def insert_row(session: Session, obj) -> None:
     statement. The row is the one a flush writes — column defaults, the version counter's
     first value, the foreign keys of the many-to-one objects set on it — and the object ends
     up persistent, as if read back by a query.
+
+    What a flush would run for the new row runs here too, taken from the mapper itself: its
+    ``before_insert`` listeners (the ticket's search keys) before the statement, its
+    ``after_insert`` listeners (the report facts' marking) after it. Flush-time work therefore
+    listens on mappers, never on the session's flush events, which this cannot run (a test
+    fails on such a listener).
     """
-    for hook in ROW_INSERTING:
-        hook(session, obj)
-    mapper = sa.inspect(type(obj))
+    mapper, state = sa.inspect(type(obj)), sa.inspect(obj)
+    connection = session.connection()
+    mapper.dispatch.before_insert(mapper, connection, state)  # as a flush calls them: the state
     table = mapper.local_table
     values = _column_values(mapper, obj)
-    result = session.connection().execute(_insert_returning_key(table), values)
+    result = connection.execute(_insert_returning_key(table), values)
     stored = result.last_inserted_params()
     stored.update(zip(table.primary_key.columns.keys(), result.one(), strict=True))
     # Loaded values, as a query sets them; the next line makes them the committed state.
-    sa.inspect(obj).dict.update({prop.key: stored.get(prop.columns[0].key)
-                                 for prop in mapper.column_attrs})
+    state.dict.update({prop.key: stored.get(prop.columns[0].key)
+                       for prop in mapper.column_attrs})
     make_transient_to_detached(obj)
     session.add(obj)
-    for hook in ROW_INSERTED:
-        hook(session, obj)
+    mapper.dispatch.after_insert(mapper, connection, state)
 
 
 def _column_values(mapper, obj) -> dict:

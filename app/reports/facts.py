@@ -5,8 +5,9 @@ only on the ticket and its requests — received, dispatched, acknowledged, repl
 handling time in working days, suspensions excluded), returned, extended, rated — so they are
 computed once per change of the ticket and stored in ``report_facts``:
 
-* every flush that touches a ticket, a return request or an extension request marks the ticket
-  (a session event, so no path that changes a ticket can forget it);
+* every write of a ticket, a return request or an extension request marks the ticket (mapper
+  events, so no path that changes a ticket can forget it; registered by :func:`init_app`, the
+  one line of :func:`app.create_app` that turns the stored facts on);
 * before the transaction commits — and before any report query of the same session reads — the
   marked tickets' rows are deleted and inserted again from :func:`rows_select`, in SQL.
 
@@ -31,12 +32,12 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.core.caches import memo
-from app.db import ROW_INSERTED
 from app.reports.models import ReportFact, ReportUnitDay
 from app.reports.sql import (
     clamp_at_zero,
@@ -380,30 +381,34 @@ def _ticket_id(instance, inserted: bool) -> int | None:
     return None
 
 
-@event.listens_for(Session, "after_flush")
-def _mark_changed_tickets(session: Session, _context) -> None:
-    """Remember every ticket whose row, return requests or extension requests were written."""
-    changed = {_ticket_id(obj, True) for obj in session.new}
-    changed |= {_ticket_id(obj, False) for obj in session.dirty}
-    changed.discard(None)
-    if changed:
-        session.info.setdefault(_PENDING, set()).update(changed)
-    inserted = [obj.id for obj in session.new if isinstance(obj, Ticket)]
-    if inserted:
-        session.info.setdefault(_NEW, set()).update(inserted)
+def _mark_inserted(_mapper, _connection, instance) -> None:
+    """A new ticket, return request or extension request: its ticket's facts are pending (a
+    new ticket has no stored rows yet)."""
+    _mark(instance, inserted=True)
 
 
-def _mark_inserted_ticket(session: Session, obj) -> None:
-    """A ticket written by :func:`app.db.insert_row` (no flush): its facts are pending too."""
-    if isinstance(obj, Ticket):
-        session.info.setdefault(_PENDING, set()).add(obj.id)
-        session.info.setdefault(_NEW, set()).add(obj.id)
+def _mark_updated(_mapper, _connection, instance) -> None:
+    """A changed ticket (if what its facts depend on changed), return or extension request."""
+    _mark(instance, inserted=False)
 
 
-ROW_INSERTED.append(_mark_inserted_ticket)
+def _registered() -> bool:
+    """Whether the current application keeps the stored facts (:func:`init_app`)."""
+    return has_app_context() and _REGISTERED in current_app.extensions
 
 
-@event.listens_for(Session, "after_soft_rollback")
+def _mark(instance, inserted: bool) -> None:
+    if not _registered():
+        return
+    ticket_id = _ticket_id(instance, inserted)
+    if ticket_id is None:
+        return
+    info = sa.orm.object_session(instance).info
+    info.setdefault(_PENDING, set()).add(ticket_id)
+    if inserted and isinstance(instance, Ticket):
+        info.setdefault(_NEW, set()).add(ticket_id)
+
+
 def _forget_new_tickets(session: Session, _previous) -> None:
     """After a rollback an id taken as new may come back (SQLite reuses the highest one):
     from then on its old rows are deleted as for any ticket."""
@@ -418,9 +423,35 @@ def sync(session: Session) -> None:
         refresh(session, pending, session.info.pop(_NEW, ()))
 
 
-@event.listens_for(Session, "before_commit")
 def _sync_before_commit(session: Session) -> None:
     sync(session)
+
+
+#: (target, event, listener) of the stored facts: every write of a ticket, a return request or
+#: an extension request marks the ticket (mapper events: :func:`app.db.insert_row` runs them
+#: too), and the marked tickets' facts are written before the commit.
+_LISTENERS = [
+    *((model, name, listener) for model in (Ticket, ReturnRequest, ExtensionRequest)
+      for name, listener in (("after_insert", _mark_inserted), ("after_update", _mark_updated))),
+    (Session, "after_soft_rollback", _forget_new_tickets),
+    (Session, "before_commit", _sync_before_commit),
+]
+_REGISTERED = "report_facts"
+
+
+def init_app(app) -> None:
+    """Keep the stored report facts current in ``app``'s transactions (called by
+    :func:`app.create_app`): the listeners above, and the rewrite of the facts a change of the
+    working calendar affects (:func:`refresh_for_days`). They are the process's, added once;
+    they act only while an application that registered them is the current one."""
+    from app.sla import services as sla_services
+
+    app.extensions[_REGISTERED] = True
+    for target, name, listener in _LISTENERS:
+        if not event.contains(target, name, listener):
+            event.listen(target, name, listener)
+    if refresh_for_days not in sla_services.CALENDAR_CHANGED:
+        sla_services.CALENDAR_CHANGED.append(refresh_for_days)
 
 
 # -- after a change of the working calendar ---------------------------------------------------
@@ -434,6 +465,8 @@ def refresh_for_days(change) -> int:
     from app.extensions import db
     from app.sla.calendar import local_end_of_day
 
+    if not _registered():
+        return 0
     last = min(change.last, today_local())
     if last < change.first:
         return 0
@@ -444,12 +477,3 @@ def refresh_for_days(change) -> int:
     refresh(db.session, ids)
     change.outcomes["facts"] = len(ids)
     return len(ids)
-
-
-def _register_calendar_hook() -> None:
-    from app.sla import services as sla_services
-
-    sla_services.CALENDAR_CHANGED.append(refresh_for_days)
-
-
-_register_calendar_hook()

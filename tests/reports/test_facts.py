@@ -280,3 +280,22 @@ def test_a_refresh_takes_three_statements(month):
     with count_queries() as counted:
         facts.sync(db.session())
     assert len(counted.statements) == 3, "\n".join(s[:120] for s in counted.statements)
+
+
+def test_only_an_application_that_registers_the_facts_writes_them(make, monkeypatch):
+    """``create_app`` turns the stored facts on with one line (``register_report_facts``); an
+    application built without it writes none, whatever its transactions change."""
+    from app import create_app
+
+    monkeypatch.setattr(facts, "init_app", lambda _app: None)
+    bare = create_app("testing")
+    assert "report_facts" not in bare.extensions
+    with bare.app_context():
+        unregistered = make.ticket()
+        db.session.commit()
+    registered = make.ticket()
+    db.session.commit()
+    stored = {ticket_id: fact for fact, ticket_id in db.session.execute(
+        sa.select(ReportFact.fact, ReportFact.ticket_id))}
+    assert unregistered.id not in stored
+    assert stored[registered.id] == "intake"

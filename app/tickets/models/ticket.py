@@ -6,11 +6,11 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import now_utc
 from app.core.permissions import Permission
-from app.db import ROW_INSERTING, TimestampMixin, UTCDateTime, enum_type
+from app.db import TimestampMixin, UTCDateTime, enum_type
 from app.extensions import db
 from app.tickets.models.enums import (
     FINISHED_STATES,
@@ -148,7 +148,7 @@ class Ticket(TimestampMixin, db.Model):
     category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ticket_categories.id"))
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     description: Mapped[str] = mapped_column(sa.Text, nullable=False)
-    #: Derived from the texts on every flush (:func:`_refresh_search_keys`); never set them.
+    #: Derived from the texts on every write (:func:`_set_search_keys`); never set them.
     search_key: Mapped[str] = mapped_column(sa.Text, nullable=False, default="",
                                             server_default="")
     #: The typed firm name as the queue's firm filter matches it (Simplified, lower-case).
@@ -305,28 +305,21 @@ def _refuse_delete(_mapper, _connection, target):
     raise TicketNotDeletable(f"tickets are never deleted ({target!r})")
 
 
-@sa.event.listens_for(Session, "before_flush")
-def _refresh_search_keys(session: Session, _context, _instances) -> None:
-    """Rebuild the search keys of every new ticket and of every ticket whose searchable texts
-    changed: a session event, so no path that creates or edits a ticket can forget it (a ticket
-    written without a flush, by :func:`app.db.insert_row`, gets them from the hook below)."""
-    for obj in session.new:
-        _set_search_keys(session, obj)
-    for obj in session.dirty:
-        if isinstance(obj, Ticket) and _texts_changed(obj):
-            _set_search_keys(session, obj)
-
-
-def _set_search_keys(_session: Session, obj) -> None:
-    if not isinstance(obj, Ticket):
-        return
-    keys = search_keys(*(getattr(obj, name) for name in SOURCES))
+@sa.event.listens_for(Ticket, "before_insert")
+def _set_search_keys(_mapper, _connection, ticket: Ticket) -> None:
+    """Every new ticket's search keys, from its texts: a mapper event, so no path that writes a
+    ticket can forget it (:func:`app.db.insert_row` runs the mapper's insert events too)."""
+    keys = search_keys(*(getattr(ticket, name) for name in SOURCES))
     for name, key in keys.items():
-        if getattr(obj, name) != key:
-            setattr(obj, name, key)
+        if getattr(ticket, name) != key:
+            setattr(ticket, name, key)
 
 
-ROW_INSERTING.append(_set_search_keys)
+@sa.event.listens_for(Ticket, "before_update")
+def _refresh_search_keys(mapper, connection, ticket: Ticket) -> None:
+    """A ticket's search keys again when one of its searchable texts changed."""
+    if _texts_changed(ticket):
+        _set_search_keys(mapper, connection, ticket)
 
 
 def _texts_changed(ticket: Ticket) -> bool:
