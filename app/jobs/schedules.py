@@ -79,11 +79,6 @@ def all_schedules() -> list[Schedule]:
     return [_schedules[k] for k in sorted(_schedules)]
 
 
-def schedule_of(kind: str) -> Schedule:
-    """The schedule of a kind."""
-    return _schedules[kind]
-
-
 @memo("jobs.cron_matchers", maxsize=64)
 def matcher(cron: str) -> Callable[[datetime], bool]:
     """Whether a local minute matches a five-field cron expression."""
