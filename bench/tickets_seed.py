@@ -21,6 +21,7 @@ import hashlib
 import os
 import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -145,6 +146,25 @@ def reference_data() -> dict:
     return {"unit0": units["BU1"].id, "handler0": handler0}
 
 
+@contextmanager
+def history_removable(connection):
+    """Bench data only: ticket events are append-only (database triggers); replacing earlier
+    bench tickets lifts the triggers inside this transaction — PostgreSQL's replication role
+    skips them, SQLite drops them and creates them again from their stored definitions."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        yield
+        return
+    triggers = connection.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+        "AND tbl_name = 'ticket_events'").all()
+    for name, _sql in triggers:
+        connection.exec_driver_sql(f"DROP TRIGGER {name}")
+    yield
+    for _name, sql in triggers:
+        connection.exec_driver_sql(sql)
+
+
 def seed_tickets(n: int, ids: dict) -> None:
     """``n`` tickets and ten events each, in batches of multi-row INSERTs."""
     import sqlalchemy as sa
@@ -153,7 +173,7 @@ def seed_tickets(n: int, ids: dict) -> None:
     from app.tickets.models import Ticket, TicketEvent
 
     tickets, events = Ticket.__table__, TicketEvent.__table__
-    with db.engine.begin() as connection:
+    with db.engine.begin() as connection, history_removable(connection):
         connection.execute(sa.delete(events))
         connection.execute(sa.text("DELETE FROM ticket_comments"))
         connection.execute(sa.delete(tickets))
@@ -185,9 +205,10 @@ def seed_long_ticket(ids: dict) -> None:
         old = connection.scalar(sa.select(tickets.c.id).where(
             tickets.c.reference == LONG_REFERENCE))
         if old is not None:
-            for table in (TicketEvent.__table__, Comment.__table__):
-                connection.execute(sa.delete(table).where(table.c.ticket_id == old))
-            connection.execute(sa.delete(tickets).where(tickets.c.id == old))
+            with history_removable(connection):
+                for table in (TicketEvent.__table__, Comment.__table__):
+                    connection.execute(sa.delete(table).where(table.c.ticket_id == old))
+                connection.execute(sa.delete(tickets).where(tickets.c.id == old))
         row = ticket_row(1, 1, ids["unit0"], ids["handler0"])
         row.pop("id")
         created = datetime(2026, 9, 1, 1, 0, tzinfo=UTC)
