@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 import sqlalchemy as sa
 from flask import current_app
@@ -21,7 +19,8 @@ firms_cli = AppGroup("firms", help="Firms registry.")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Check every row and write nothing.")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False),
-              help="Where to write the XLSX error report (default: beside the file).")
+              help="Where to write the XLSX error report (default: beside the file, "
+                   "FILE-xlsx-errors.xlsx or FILE-csv-errors.xlsx, never over another file).")
 def import_command(path: str, dry_run: bool, errors_path: str | None) -> None:
     """Import firms from an XLSX or CSV file; existing firms are updated by USCC."""
     bar = None
@@ -43,8 +42,9 @@ def import_command(path: str, dry_run: bool, errors_path: str | None) -> None:
                + f"{report.total} rows: {report.created} new, {report.updated} updated, "
                f"{report.unchanged} unchanged, {len(report.rejected)} rejected.")
     if report.rejected:
-        target = errors_path or os.path.splitext(path)[0] + "-errors.xlsx"
-        importer.error_report(report, target)
+        target = errors_path or importer.error_report_path(path)
+        with open(target, "wb" if errors_path else "xb") as handle:
+            importer.error_report(report, handle)
         click.echo(f"Rejected rows with reasons: {target}")
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from openpyxl import Workbook
 
 from app.auth.models import User
+from app.core import sheets
 from app.extensions import db
 from app.firms.models import CAPITAL_ORIGIN_LABELS, LEGAL_FORM_LABELS, Area, Firm
+
+WIDTHS = (22, 36, 30, 14, 12, 16, 12, 10, 36, 10, 10, 14, 10)
 
 
 def _headers() -> list[str]:
@@ -34,32 +33,13 @@ def export_rows(stmt: sa.Select):
                str(LEGAL_FORM_LABELS[row.legal_form]),
                str(CAPITAL_ORIGIN_LABELS[row.capital_origin]),
                yes if row.capital_origin == "taiwan" else no, row.address or "",
-               "" if row.employees is None else row.employees,
+               row.employees,
                yes if row.is_key_firm else no, row.commissioner or "",
                yes if row.archived_at else no]
 
 
-def to_csv(stmt: sa.Select) -> tuple[bytes, int]:
-    """UTF-8 CSV with a byte-order mark (so Excel shows Chinese correctly) and the row count."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(_headers())
-    count = 0
-    for row in export_rows(stmt):
-        writer.writerow(row)
-        count += 1
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8"), count
-
-
-def to_xlsx(stmt: sa.Select) -> tuple[bytes, int]:
-    """An XLSX workbook (written in streaming mode) and the row count."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Firms"))
-    sheet.append(_headers())
-    count = 0
-    for row in export_rows(stmt):
-        sheet.append(row)
-        count += 1
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue(), count
+def write(stmt: sa.Select, fmt: str, handle) -> int:
+    """The filtered list as CSV (UTF-8 with a byte-order mark, so Excel shows Chinese
+    correctly) or XLSX, written row by row to ``handle``; returns the row count."""
+    return sheets.write_table(handle, fmt, title=_("Firms"), headers=_headers(),
+                              rows=export_rows(stmt), widths=WIDTHS)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -21,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 
 from app.auth.models import User
-from app.core import audit
+from app.core import audit, sheets
 from app.core.clock import now_utc
 from app.core.errors import DomainError
 from app.core.validators import is_mainland_mobile, normalise_mobile
@@ -40,7 +42,7 @@ from app.firms.models import (
 from app.firms.search import search_key
 from app.firms.services import FieldError, parse_industry, sections
 from app.firms.uscc import USCC_PROBLEM_MESSAGES
-from app.firms.xlsx_reader import FirstSheet, UnreadableWorkbook
+from app.firms.xlsx_reader import FirstSheet, NumberText, UnreadableWorkbook
 
 CHUNK = 1000
 
@@ -144,11 +146,36 @@ def _check_file(path: str, filename: str, max_bytes: int) -> str:
 
 
 def _clean_cell(value) -> str:
+    """A cell as text, stripped; a number cell keeps its mark (:class:`NumberText`) and is
+    written out in plain digits (``1.3812345678E10`` → ``13812345678``) by decimal
+    arithmetic, never through a float."""
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
+    if isinstance(value, NumberText):
+        return NumberText(_plain_number(value))
     return str(value).strip()
+
+
+def _plain_number(text: str) -> str:
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return text
+    if not number.is_finite():
+        return text
+    if number == number.to_integral_value():
+        return str(int(number))
+    return format(number.normalize(), "f")
+
+
+#: A number as a spreadsheet shows (and saves to CSV) a long one: ``9.13206E+17``.
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d*)?[eE][+-]?\d+$")
+
+
+def _stored_as_number(value: str) -> bool:
+    """Whether a code cell held a number (XLSX) or its scientific display (a CSV saved from a
+    sheet): its digits are lost, so it can never be taken as a code."""
+    return isinstance(value, NumberText) or bool(_SCIENTIFIC.match(value))
 
 
 def _xlsx_rows(path: str) -> tuple[Iterator[list[str]], Callable[[], int | None],
@@ -269,6 +296,10 @@ def _choice(text: str, words: dict, enum_cls, default=None):
 
 def _validate_row(cells: dict[str, str], ctx: _Context) -> dict:
     """Column values for one row, or :class:`FieldError` naming the first problem."""
+    if _stored_as_number(cells.get("uscc", "")):
+        raise FieldError("uscc", _(
+            "The code was stored as a number, which loses its last digits: format the "
+            "column as text and enter the codes again."))
     result = uscc_rules.validate(cells.get("uscc"))
     if not result.is_valid and not (result.fails_only_check and result.code in ctx.legacy):
         raise FieldError("uscc", str(USCC_PROBLEM_MESSAGES[result.problem]))
@@ -587,15 +618,31 @@ def _dry_run_counts(chunk, report) -> None:
 
 # --- reports and template ----------------------------------------------------------------------
 
-def error_report(report: ImportReport, target) -> None:
-    """Write the rejected rows, with a reason column, as XLSX to a path or binary stream."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Rejected rows"))
-    sheet.append([_("Row"), *report.headers, _("Reason")])
-    for error in sorted(report.rejected, key=lambda e: e.row_number):
-        cells = list(error.cells) + [""] * (len(report.headers) - len(error.cells))
-        sheet.append([error.row_number, *cells[:len(report.headers)], error.reason])
-    workbook.save(target)
+def error_report(report: ImportReport, handle) -> int:
+    """Write the rejected rows, with a reason column, as XLSX to a binary stream (through the
+    export cell writer: the cells are the uploader's, formulas and all)."""
+    width = len(report.headers)
+
+    def lines():
+        for error in sorted(report.rejected, key=lambda e: e.row_number):
+            cells = [str(c) for c in error.cells] + [""] * (width - len(error.cells))
+            yield [error.row_number, *cells[:width], error.reason]
+
+    return sheets.write_table(handle, "xlsx", title=_("Rejected rows"),
+                              headers=[_("Row"), *report.headers, _("Reason")], rows=lines())
+
+
+def error_report_path(source: str) -> str:
+    """Where the command line writes the error report of ``source`` by default: beside it,
+    named after the whole file name (``firms.csv`` → ``firms-csv-errors.xlsx``, never the
+    same as ``firms.xlsx``'s), and never over an existing file (``-2``, ``-3``…)."""
+    stem, extension = os.path.splitext(source)
+    base = f"{stem}-{extension.lstrip('.') or 'file'}-errors"
+    candidate, n = f"{base}.xlsx", 1
+    while os.path.exists(candidate):
+        n += 1
+        candidate = f"{base}-{n}.xlsx"
+    return candidate
 
 
 def template_workbook() -> bytes:

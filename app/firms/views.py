@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import secrets
@@ -91,7 +92,9 @@ def export_list(fmt: str):
     """The filtered list as a file; the export and its row count are audited."""
     _form, filters = _filters(request.args)
     stmt = queries.firms_query(filters, today_local())
-    content, count = (export.to_csv if fmt == "csv" else export.to_xlsx)(stmt)
+    buffer = io.BytesIO()
+    count = export.write(stmt, fmt, buffer)
+    content = buffer.getvalue()
     details = {"format": fmt, "rows": count, "filters": request.args.to_dict()}
     commit_or_explain(lambda: audit.record("firm.export", actor=current_user,
                                            object_type="firms", details=details))
@@ -331,7 +334,8 @@ def _save_error_report(report: importer.ImportReport) -> str | None:
     if not report.rejected:
         return None
     token = secrets.token_hex(16)
-    importer.error_report(report, os.path.join(_report_dir(), f"{token}.xlsx"))
+    with open(os.path.join(_report_dir(), f"{token}.xlsx"), "xb") as handle:
+        importer.error_report(report, handle)
     return token
 
 

