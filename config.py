@@ -22,12 +22,17 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _instance_path() -> str:
+    """The folder of the files Ruyi keeps (absolute): ``INSTANCE_PATH`` or ``instance/``."""
+    return os.path.abspath(os.environ.get("INSTANCE_PATH") or BASE_DIR / "instance")
+
+
 def _default_sqlite_url() -> str:
-    return "sqlite:///" + str(BASE_DIR / "instance" / "ruyi.db")
+    return "sqlite:///" + os.path.join(_instance_path(), "ruyi.db")
 
 
 def _default_jobs_url() -> str:
-    return "sqlite:///" + str(BASE_DIR / "instance" / "jobs.db")
+    return "sqlite:///" + os.path.join(_instance_path(), "jobs.db")
 
 
 def _env_schedules(name: str) -> dict[str, str]:
@@ -43,6 +48,11 @@ class ConfigError(RuntimeError):
 class Config:
     """Settings shared by every environment."""
 
+    #: The files Ruyi keeps (uploads, visit attachments, import files, the development
+    #: databases): ``instance/`` beside the code unless set. On several machines it is one
+    #: shared folder (e.g. an NFS mount) at the same path on every web server and consumer,
+    #: since a file written on one machine is read on another (deploy/README.md).
+    INSTANCE_PATH = _instance_path()
     #: Without SECRET_KEY, development keeps a random key in instance/secret_key.
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _default_sqlite_url()

@@ -23,7 +23,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     config_name = config_name or os.environ.get("RUYI_ENV", "development")
     config = CONFIGS[config_name]
     config.validate()
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_path=config.INSTANCE_PATH, instance_relative_config=True)
     app.request_class = Request
     app.config.from_object(config)
     app.config.update(overrides or {})
