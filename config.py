@@ -90,6 +90,10 @@ class Config:
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
+    #: Requests per API token (each token counted on its own, GET included).
+    RATELIMIT_API = os.environ.get("RATELIMIT_API", "600 per minute")
+    #: Open311 GeoReport v2: the jurisdiction this installation answers for.
+    OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "kunshan.gov.cn")
 
     PAGE_SIZE = _env_int("PAGE_SIZE", 25)
     #: Largest request body accepted (all files of one form together); larger gets a 413 page.

@@ -127,6 +127,10 @@ def register_blueprints(app: Flask) -> None:
                       notifications_bp, jobs_bp):
         app.register_blueprint(blueprint)
 
+    from app import api
+
+    api.init_app(app)  # the machine interface: its blueprints, OpenAPI document, token gate
+
 
 def register_report_facts(app: Flask) -> None:
     """The stored report facts (:mod:`app.reports.facts`): a transaction that writes a ticket,

@@ -33,7 +33,7 @@ LAYERS: dict[str, int] = {
     "tickets": 5,
     "ratings": 6, "projects": 6,
     "portal": 7, "visits": 7,
-    "reports": 8, "admin": 8, "audit": 8, "main": 8,
+    "reports": 8, "admin": 8, "audit": 8, "main": 8, "api": 8,
     "demo": 9,
     "app": 10,
 }

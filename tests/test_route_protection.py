@@ -19,6 +19,9 @@ PUBLIC_ENDPOINTS = {
     "portal.track_action",
     "portal.track_file",
     "portal.register",
+    # The machine interface (issue 18): its OpenAPI document and the page describing it.
+    "api-docs.openapi_json",
+    "api.docs",
 }
 
 
@@ -35,6 +38,13 @@ def protected_rules(app):
     return [r for r in app.url_map.iter_rules() if r.endpoint not in PUBLIC_ENDPOINTS]
 
 
+def _token_only(app, rule) -> bool:
+    """Paths of the machine interface: authenticated by token only, never by the cookie."""
+    from app.core.security import token_prefix
+
+    return token_prefix(rule.rule) is not None
+
+
 def test_public_list_matches_the_views_marked_public(app):
     from app.core.security import is_public_endpoint
 
@@ -49,6 +59,12 @@ def test_every_protected_endpoint_refuses_anonymous_users(app, client, as_json):
         path = _sample_path(rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(path, method=method, headers=headers)
+            if _token_only(app, rule):
+                # no CSRF there (no cookie is read): an anonymous call is a 401 problem
+                assert response.status_code == 401, (rule.endpoint, method)
+                assert response.mimetype == "application/problem+json", rule.endpoint
+                assert response.headers["WWW-Authenticate"].startswith("Bearer")
+                continue
             if as_json:
                 assert response.status_code in (400, 401), (rule.endpoint, method)
                 if response.status_code == 400:
@@ -69,5 +85,8 @@ def test_anonymous_post_with_valid_csrf_token_is_still_refused(app, client):
         if "POST" not in rule.methods:
             continue
         response = client.post(_sample_path(rule), data={"csrf_token": token})
+        if _token_only(app, rule):
+            assert response.status_code == 401, rule.endpoint
+            continue
         assert response.status_code == 302, rule.endpoint
         assert "/auth/login" in response.headers["Location"]

@@ -14,7 +14,7 @@ from app.auth import services
 from app.auth.models import User
 from app.core.clock import now_utc
 from app.core.errors import render_error, wants_json
-from app.core.security import STATIC_ENDPOINTS
+from app.core.security import STATIC_ENDPOINTS, is_token_request
 from app.core.transactions import commit_or_explain
 from app.extensions import db, login_manager
 
@@ -62,6 +62,8 @@ def idle_limit(user: User) -> timedelta:
 
 
 def _enforce_idle_timeout():
+    if is_token_request():
+        return None  # a token has no session: its expiry is its own
     if not current_user.is_authenticated or request.endpoint in STATIC_ENDPOINTS:
         return None
     now = now_utc().timestamp()
@@ -80,7 +82,8 @@ def _enforce_idle_timeout():
 
 def _enforce_password_change():
     if (
-        current_user.is_authenticated
+        not is_token_request()
+        and current_user.is_authenticated
         and current_user.must_change_password
         and request.endpoint not in PASSWORD_CHANGE_ALLOWED
         and request.endpoint not in STATIC_ENDPOINTS

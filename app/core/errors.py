@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -26,9 +26,41 @@ class ValidationFailed(DomainError):
     """Input was well-formed but breaks a domain rule."""
 
 
+#: RFC 9457 problem details: the media type of every error of the machine interface.
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, title: str | None = None, detail: str | None = None, *,
+            kind: str | None = None, errors: list[dict] | None = None,
+            headers: dict | None = None) -> Response:
+    """An RFC 9457 problem: ``type`` names the kind of problem (``about:blank`` for a plain
+    HTTP status), ``title`` says it for people, ``detail`` this occurrence, and ``errors``
+    lists the fields that failed (``{"pointer": "/title", "detail": ...}``)."""
+    default_title, default_detail = _messages().get(status, (None, None))
+    body = {"type": f"urn:ruyi:problem:{kind}" if kind else "about:blank",
+            "title": title or default_title or str(status), "status": status}
+    detail = detail or default_detail
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    response.headers.extend(headers or {})
+    return response
+
+
+def wants_problem() -> bool:
+    """Errors of token-authenticated paths (the machine interface) are problem details."""
+    from app.core.security import token_prefix
+
+    return token_prefix(request.path) is not None
+
+
 def wants_json() -> bool:
     """JSON for API paths and clients that prefer it over HTML."""
-    if request.path.startswith("/api/"):
+    if wants_problem():
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
@@ -43,7 +75,16 @@ def _messages() -> dict[int, tuple[str, str]]:
         403: (_("Access denied"), _("You do not have permission to do this.")),
         404: (_("Page not found"), _("The page does not exist, or you may not see it.")),
         405: (_("Method not allowed"), _("This address does not accept that kind of request.")),
+        406: (_("Not acceptable"), _("This address cannot answer in the format asked for.")),
+        409: (_("Conflict"), _("The request conflicts with the current state of the object.")),
+        412: (_("Changed meanwhile"),
+              _("Someone changed this since you read it: read it again, then retry.")),
         413: (_("File too large"), _("The uploaded content is larger than allowed.")),
+        415: (_("Unsupported media type"), _("Send the content in a format this address "
+                                              "accepts.")),
+        422: (_("Invalid data"), _("Some fields are missing or not valid.")),
+        428: (_("Precondition required"),
+              _("Send If-Match with the ETag you read, so no change is overwritten.")),
         429: (_("Too many requests"), _("Too many attempts. Please wait a moment and try again.")),
         500: (_("Something went wrong"), _("An unexpected error occurred. Nothing was saved.")),
     }
@@ -53,9 +94,18 @@ def render_error(code: int, title: str | None = None, text: str | None = None):
     """Render an error in the negotiated language and format."""
     default_title, default_text = _messages().get(code, _messages()[500])
     title, text = title or default_title, text or default_text
+    if wants_problem():
+        return problem(code, title, text)
     if wants_json():
         return jsonify(error=title, message=text, status=code), code
     return render_template("errors/error.html", code=code, title=title, text=text), code
+
+
+def _error_headers(error: HTTPException) -> dict:
+    """Headers an HTTP error carries (``Allow`` of a 405, ``WWW-Authenticate``)."""
+    response = error.get_response()
+    return {name: value for name, value in response.headers.items()
+            if name in ("Allow", "WWW-Authenticate", "Retry-After")}
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -69,6 +119,8 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code == 413:
             _drain_refused_body()
+        if wants_problem():
+            return problem(error.code or 500, headers=_error_headers(error))
         return render_error(error.code or 500)
 
     @app.errorhandler(Exception)

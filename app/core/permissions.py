@@ -117,6 +117,9 @@ class Permission(StrEnum):
     PROJECT_CONFIGURE = "project.configure"
     # Background jobs: see, retry and cancel every job on /admin/jobs (administrators).
     JOB_MANAGE = "job.manage"
+    # The machine interface: one's own API tokens; integration clients and everyone's tokens.
+    API_TOKEN_OWN = "api.token_own"  # noqa: S105 - a permission's name
+    API_CLIENT_MANAGE = "api.client_manage"
 
 
 P = Permission
@@ -197,6 +200,13 @@ ROLE_PERMISSIONS = {role: rights | frozenset(_PORTAL_PERMISSIONS.get(role, set()
 
 #: Background jobs are operations: administrators watch, retry and cancel them.
 ROLE_PERMISSIONS[Role.ADMIN] = ROLE_PERMISSIONS[Role.ADMIN] | {P.JOB_MANAGE}
+
+#: The machine interface (API): whoever handles or submits tickets may hold tokens that act
+#: as themselves; administrators register integration clients and revoke anyone's token.
+ROLE_PERMISSIONS = {role: rights | ({P.API_TOKEN_OWN} if role in UNIT_ROLES | {Role.FIRM_USER}
+                                    else set())
+                    for role, rights in ROLE_PERMISSIONS.items()}
+ROLE_PERMISSIONS[Role.ADMIN] = ROLE_PERMISSIONS[Role.ADMIN] | {P.API_CLIENT_MANAGE}
 
 
 def role_has(role: Role | str | None, permission: Permission) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from collections.abc import Callable
+
+from flask import Flask, current_app, g, request
 from flask_login import current_user
 
 from app.extensions import login_manager
@@ -31,8 +33,34 @@ def is_public_endpoint(app: Flask, endpoint: str | None) -> bool:
     return bool(getattr(view, "is_public", False))
 
 
+#: Path prefixes whose requests authenticate by token, never by the session cookie (the
+#: machine interface): prefix → a function that authenticates the request (setting the user)
+#: and returns a refusal, or ``None``. Registered by the package serving those paths.
+TOKEN_AUTHENTICATORS: dict[str, Callable[[], object]] = {}
+
+
+def register_token_authenticator(url_prefix: str, authenticate: Callable[[], object]) -> None:
+    """Requests under ``url_prefix`` are authenticated by ``authenticate`` instead of the session
+    cookie: a cookie never reaches them, so they need no CSRF token."""
+    TOKEN_AUTHENTICATORS[url_prefix] = authenticate
+
+
+def token_prefix(path: str) -> str | None:
+    """The registered token-authenticated prefix ``path`` falls under, if any."""
+    return next((prefix for prefix in TOKEN_AUTHENTICATORS if path.startswith(prefix)), None)
+
+
+def is_token_request() -> bool:
+    """Whether this request is authenticated by a token (no session, no cookie)."""
+    return bool(g.get("token_request"))
+
+
 def _require_sign_in():
     """Refuse anonymous access to anything not explicitly public."""
+    prefix = token_prefix(request.path)
+    if prefix is not None:
+        g.token_request = True
+        return TOKEN_AUTHENTICATORS[prefix]()
     if current_user.is_authenticated or is_public_endpoint(current_app, request.endpoint):
         return None
     return login_manager.unauthorized()

@@ -87,6 +87,18 @@ def commit_or_stop(call: Callable[[], T]) -> T:
     return result
 
 
+def commit_or_raise(call: Callable[[], T]) -> T:
+    """The machine interface's boundary: run ``call`` and commit, or roll back and raise the
+    refusal again (the API answers it as a problem document; nothing was written)."""
+    try:
+        result = call()
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return result
+
+
 def begin_write(session=None) -> None:
     """Start the transaction as a writer (SQLite: ``BEGIN IMMEDIATE``).
 
