@@ -10,6 +10,8 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Api
+from flask_smorest import Blueprint as SmorestBlueprint
+from webargs.flaskparser import FlaskParser
 
 from app.core.navigation import register_nav
 from app.core.permissions import Permission
@@ -28,6 +30,13 @@ def openapi_settings(url_prefix: str) -> dict:
             "OPENAPI_URL_PREFIX": url_prefix, "OPENAPI_JSON_PATH": "openapi.json"}
 
 
+class ApiBlueprint(SmorestBlueprint):
+    """A blueprint of the REST API: each schema says whether unknown fields are refused
+    (query parameters) or ignored (bodies), whatever the location."""
+
+    ARGUMENTS_PARSER = FlaskParser(unknown=None)
+
+
 class RuyiApi(Api):
     """flask-smorest's Api without its error handler: the application's own answers every
     error, as problem details on the API's paths."""
@@ -41,7 +50,7 @@ class RuyiApi(Api):
 
 def init_app(app: Flask) -> None:
     """Register the API's blueprints, its spec and its token gate on ``app``."""
-    from app.api import auth, registry, tickets, views  # noqa: F401 - routes
+    from app.api import auth, registry, schemas, tickets, views  # noqa: F401 - routes
     from app.core.security import public, register_token_authenticator
     from app.extensions import csrf
 
@@ -58,6 +67,7 @@ def init_app(app: Flask) -> None:
     for blueprint in (tickets.blp, registry.blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
+    api.spec.components.schemas["TicketCreate"].update(schemas.TICKET_CREATE_ONE_OF)
     app.extensions["ruyi-api"] = api
     spec_view = app.view_functions["api-docs.openapi_json"]
     app.view_functions["api-docs.openapi_json"] = public(lambda: spec_view())

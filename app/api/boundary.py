@@ -37,11 +37,11 @@ def problem_for(error: DomainError) -> Response:
         return problem(403, detail=str(error), kind="forbidden")
     if isinstance(error, ConcurrentChange):
         return problem(412, detail=str(error), kind="changed-meanwhile")
+    field = getattr(error, "field", None)
+    errors = [{"pointer": f"/{field}", "detail": str(error)}] if field else None
     if isinstance(error, ValidationFailed):
-        field = getattr(error, "field", None)
-        errors = [{"pointer": f"/{field}", "detail": str(error)}] if field else None
         return problem(422, detail=str(error), kind="invalid", errors=errors)
-    return problem(409, _("Not possible now"), str(error), kind="refused")
+    return problem(409, _("Not possible now"), str(error), kind="refused", errors=errors)
 
 
 def writes(view):

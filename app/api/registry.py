@@ -7,9 +7,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user
-from flask_smorest import Blueprint
 
-from app.api import schemas, services
+from app.api import ApiBlueprint, schemas, services
 from app.api.tickets import documented
 from app.auth.models import Unit
 from app.core.clock import now_utc
@@ -18,7 +17,7 @@ from app.core.permissions import Permission, require_permission
 from app.extensions import db
 from app.tickets import queries as ticket_queries
 
-blp = Blueprint("api_registry", __name__, url_prefix="/api/v1",
+blp = ApiBlueprint("api_registry", __name__, url_prefix="/api/v1",
                 description="The caller, categories, units, firms and visits")
 
 
@@ -73,15 +72,12 @@ def _firm(firm) -> dict:
 def _page(statement: sa.Select, id_column, cursor: str | None, limit: int):
     """Rows by id, newest first, after the cursor (the last id of the previous page)."""
     if cursor:
-        if not cursor.isdigit():
-            abort(problem(400, kind="invalid-cursor",
-                          errors=[{"pointer": "/cursor", "detail": "Not a valid cursor."}]))
-        statement = statement.where(id_column < int(cursor))
+        statement = statement.where(id_column < int(cursor.partition(".")[2]))
     rows = db.session.scalars(statement.order_by(id_column.desc()).limit(limit + 1)).unique() \
         .all()
     more = len(rows) > limit
     rows = rows[:limit]
-    return rows, (str(rows[-1].id) if more else None)
+    return rows, (f"n.{rows[-1].id}" if more else None)
 
 
 @blp.route("/firms")
@@ -100,7 +96,7 @@ def list_firms(cursor=None, limit=25, q=None):
     return {"items": [_firm(f) for f in rows], "next_cursor": next_cursor}
 
 
-@blp.route("/firms/<int:firm_id>")
+@blp.route("/firms/<int(max=2147483647):firm_id>")
 @require_permission(Permission.FIRM_VIEW)
 @blp.response(200, schemas.FirmOut)
 @documented(401, 403, 404, 429)
@@ -151,7 +147,7 @@ def list_visits(cursor=None, limit=25, firm_id=None):
     return {"items": [_visit(v) for v in rows], "next_cursor": next_cursor}
 
 
-@blp.route("/visits/<int:visit_id>")
+@blp.route("/visits/<int(max=2147483647):visit_id>")
 @require_permission(Permission.VISIT_VIEW_UNIT)
 @blp.response(200, schemas.VisitOut)
 @documented(401, 403, 404, 429)

@@ -9,7 +9,6 @@ from marshmallow import fields, validate
 
 from app.sla.enums import DemandType, ServiceMode, SlaStatus, Urgency
 from app.tickets.models.enums import Channel, CommentVisibility, TicketStatus
-from app.tickets.workflow import ACTIONS
 
 #: Some visible character: a blank text is no text.
 TEXT = validate.Regexp(r"[^\s]")
@@ -33,12 +32,22 @@ class Input(ma.Schema):
         unknown = ma.EXCLUDE
 
 
+class QueryArgs(ma.Schema):
+    """Query parameters are exactly those documented: an unknown one (a typo in a filter's
+    name) is refused rather than silently ignored."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
 # -- errors ----------------------------------------------------------------------------------
 
 
 class FieldError(ma.Schema):
     pointer = fields.String(metadata={"description": "JSON pointer of the field, e.g. /title"})
     detail = fields.String()
+    location = fields.String(data_key="in", metadata={
+        "description": "Where the field was: json, query, path, headers, form, files"})
 
 
 class Problem(ma.Schema):
@@ -64,9 +73,9 @@ class Page(ma.Schema):
         "description": "Pass as `cursor` for the next page; null on the last page."})
 
 
-class CursorArgs(Input):
-    cursor = fields.String(validate=validate.Length(max=200), metadata={
-        "description": "The `next_cursor` of the previous page."})
+class CursorArgs(QueryArgs):
+    cursor = fields.String(validate=validate.Regexp(r"^(n|[0-9]{1,16})\.[0-9]{1,9}$"),
+                           metadata={"description": "The `next_cursor` of the previous page."})
     limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
 
 
@@ -219,12 +228,8 @@ class Timeline(ma.Schema):
         "description": "Pass as `before` for the older entries; null when none."})
 
 
-class TimelineArgs(Input):
+class TimelineArgs(QueryArgs):
     before = fields.String(validate=validate.Length(max=100))
-
-
-class ActionName(Input):
-    action = fields.String(required=True, validate=validate.OneOf(sorted(ACTIONS)))
 
 
 class ActionData(Input):

@@ -17,7 +17,7 @@ from app.api.models import ApiClient, ApiToken, ClientChannel, Scope, TicketLink
 from app.auth.models import Unit, User
 from app.core import audit
 from app.core.clock import now_utc
-from app.core.errors import PermissionDenied, ValidationFailed
+from app.core.errors import DomainError, PermissionDenied, ValidationFailed
 from app.core.permissions import UNIT_ROLES, Permission, Role
 from app.extensions import db
 
@@ -159,6 +159,12 @@ def _service_username(name: str) -> str:
     return candidate
 
 
+class ExternalRefTaken(DomainError):
+    """The client already has a ticket under this reference (a conflict, not bad data)."""
+
+    field = "external_ref"
+
+
 def client_of(user) -> ApiClient | None:
     """The integration client acting through ``user`` (its service account), if any."""
     return getattr(user, "api_client", None)
@@ -168,7 +174,7 @@ def link_ticket(ticket, client: ApiClient, external_ref: str | None) -> TicketLi
     """Record that ``client`` created ``ticket``, under the client's own reference."""
     external_ref = (external_ref or "").strip() or None
     if external_ref is not None and find_by_external_ref(client, external_ref) is not None:
-        raise ValidationFailed(_("This external reference is already used by another ticket."))
+        raise ExternalRefTaken(_("This external reference is already used by another ticket."))
     link = TicketLink(ticket_id=ticket.id, client_id=client.id, external_ref=external_ref)
     db.session.add(link)
     db.session.flush()
@@ -187,4 +193,4 @@ def external_refs(ticket_ids, client: ApiClient | None) -> dict[int, str | None]
         return {}
     rows = db.session.execute(sa.select(TicketLink.ticket_id, TicketLink.external_ref).where(
         TicketLink.client_id == client.id, TicketLink.ticket_id.in_(list(ticket_ids))))
-    return dict(rows.tuples().all())
+    return {ticket_id: ref for ticket_id, ref in rows}

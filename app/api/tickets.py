@@ -4,24 +4,21 @@ predicates as the ticket pages (:mod:`app.tickets.views`)."""
 
 from __future__ import annotations
 
-import base64
-import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import abort, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_smorest import Blueprint
 
-from app.api import schemas, services
+from app.api import ApiBlueprint, schemas, services
 from app.api.boundary import check_if_match, etag, writes
 from app.api.models import ClientChannel, TicketLink
 from app.auth.models import Unit
 from app.core.clock import now_utc
-from app.core.errors import ValidationFailed, problem
+from app.core.errors import PermissionDenied, ValidationFailed, problem
 from app.core.i18n import request_translations
-from app.core.permissions import Permission, require_permission
+from app.core.permissions import Permission, Role, require_permission
 from app.core.validators import mask_mobile
 from app.extensions import db
 from app.tickets import attachment_files, queries
@@ -29,9 +26,9 @@ from app.tickets import services as tickets
 from app.tickets.models import Category, Channel, Ticket
 from app.tickets.models.enums import TicketStatus
 from app.tickets.system_texts import shown
-from app.tickets.workflow import PUBLIC_REASONS
+from app.tickets.workflow import ACTIONS, PUBLIC_REASONS
 
-blp = Blueprint("api_tickets", __name__, url_prefix="/api/v1/tickets",
+blp = ApiBlueprint("api_tickets", __name__, url_prefix="/api/v1/tickets",
                 description="Tickets (工单): queue, intake, detail, timeline, actions")
 
 PROBLEMS = (400, 401, 403, 404, 409, 422, 429)
@@ -116,9 +113,10 @@ def _summary(row) -> dict:
 
 
 def _cursor(row, sort: str) -> str:
-    position = [row.id] if sort == "newest" else [
-        row.due_at.isoformat() if row.due_at else None, row.id]
-    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
+    """``<deadline in µs since the epoch, or n>.<id>``: where the page ended."""
+    due = "n" if sort == "newest" or row.due_at is None else str(
+        int(row.due_at.timestamp() * 1_000_000))
+    return f"{due}.{row.id}"
 
 
 def _after(cursor: str | None, sort: str) -> sa.ColumnElement[bool]:
@@ -126,20 +124,13 @@ def _after(cursor: str | None, sort: str) -> sa.ColumnElement[bool]:
     same however deep, and a ticket added meanwhile never shifts the pages)."""
     if not cursor:
         return sa.true()
-    try:
-        position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if sort == "newest":
-            (last_id,) = position
-            return Ticket.id < int(last_id)
-        due_text, last_id = position
-        last_id = int(last_id)
-        due = datetime.fromisoformat(due_text) if due_text is not None else None
-    except (ValueError, TypeError, json.JSONDecodeError):
-        abort(problem(400, detail=_("The cursor is not one this list gave."),
-                      kind="invalid-cursor",
-                      errors=[{"pointer": "/cursor", "detail": _("Not a valid cursor.")}]))
-    if due is None:
+    due_text, _dot, id_text = cursor.partition(".")
+    last_id = int(id_text)  # the schema's pattern admits digits only
+    if sort == "newest":
+        return Ticket.id < last_id
+    if due_text == "n":
         return sa.and_(Ticket.due_at.is_(None), Ticket.id < last_id)
+    due = datetime.fromtimestamp(int(due_text) / 1_000_000, UTC)
     return sa.or_(Ticket.due_at.is_(None), Ticket.due_at > due,
                   sa.and_(Ticket.due_at == due, Ticket.id < last_id))
 
@@ -168,6 +159,8 @@ def create_ticket(data):
         from app.firms.models import Firm
 
         firm = _get(Firm, data["firm_id"], "firm_id")
+        if user.role == Role.FIRM_USER and firm.id != user.firm_id:
+            raise PermissionDenied(_("A firm account submits for its own firm only."))
     person = data.get("requester") or {}
     if firm is None and not (person.get("mobile") or person.get("email")):
         raise _field("requester", _("Give a mobile number or an e-mail address for the "
@@ -335,10 +328,9 @@ def list_actions(reference: str):
             tickets.allowed_actions(ticket, current_user._get_current_object())]
 
 
-@blp.route("/<reference>/actions/<action>", methods=["POST"])
+@blp.route(f"/<reference>/actions/<any({', '.join(sorted(ACTIONS))}):action>", methods=["POST"])
 @require_permission(Permission.TICKET_VIEW)
 @writes
-@blp.arguments(schemas.ActionName, location="path", as_kwargs=True)
 @blp.arguments(schemas.ActionData)
 @blp.response(200, schemas.TicketDetail, headers={"ETag": {"schema": {"type": "string"}}})
 @documented(*PROBLEMS, 412, 428)
@@ -412,7 +404,7 @@ def list_attachments(reference: str):
                       for row in records.attachments]}
 
 
-@blp.route("/<reference>/attachments/<int:attachment_id>")
+@blp.route("/<reference>/attachments/<int(max=2147483647):attachment_id>")
 @require_permission(Permission.TICKET_VIEW)
 @blp.response(200, content_type="application/octet-stream",
               description="The file, as a download under its shown name")

@@ -101,6 +101,32 @@ def render_error(code: int, title: str | None = None, text: str | None = None):
     return render_template("errors/error.html", code=code, title=title, text=text), code
 
 
+def field_errors(data) -> list[dict] | None:
+    """The fields a request's validation refused (webargs' ``messages``: location → field →
+    messages, nested for objects), as ``{"pointer", "detail", "in"}`` entries."""
+    messages = (data or {}).get("messages") if isinstance(data, dict) else None
+    if not messages:
+        return None
+    errors: list[dict] = []
+
+    def walk(value, path: str, where: str) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, f"{path}/{key}", where)
+        elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+            errors.extend({"pointer": path or "/", "detail": item, "in": where}
+                          for item in value)
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                walk(inner, f"{path}/{index}", where)
+        else:
+            errors.append({"pointer": path or "/", "detail": str(value), "in": where})
+
+    for location, fields in messages.items():
+        walk(fields, "", location)
+    return errors
+
+
 def _error_headers(error: HTTPException) -> dict:
     """Headers an HTTP error carries (``Allow`` of a 405, ``WWW-Authenticate``)."""
     response = error.get_response()
@@ -120,7 +146,9 @@ def register_error_handlers(app: Flask) -> None:
         if error.code == 413:
             _drain_refused_body()
         if wants_problem():
-            return problem(error.code or 500, headers=_error_headers(error))
+            return problem(error.code or 500, headers=_error_headers(error),
+                           errors=field_errors(getattr(error, "data", None)),
+                           kind="invalid" if error.code == 422 else None)
         return render_error(error.code or 500)
 
     @app.errorhandler(Exception)
