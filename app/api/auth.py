@@ -20,7 +20,7 @@ from app.api.models import ApiToken, Scope
 from app.core.clock import now_utc
 from app.core.errors import problem
 from app.core.security import is_public_endpoint
-from app.core.transactions import commit_or_raise
+from app.core.transactions import begin_write, commit_or_raise
 from app.extensions import limiter
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -67,8 +67,9 @@ def _authenticate(secret: str | None):
     user.api_token = token
     g._login_user = user
     g.api_token = token
-    if services.note_use(token, now):
-        commit_or_raise(lambda: None)
+    if services.use_is_due(token, now):
+        begin_write()  # SQLite: the writers' turn, not a failure when another writes
+        commit_or_raise(lambda: services.note_use(token.id, now))
     return None
 
 

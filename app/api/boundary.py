@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from app.api.models import IdempotencyKey
 from app.core.clock import now_utc
 from app.core.errors import DomainError, PermissionDenied, ValidationFailed, problem
-from app.core.transactions import begin_write
+from app.core.transactions import begin_write, commit_or_raise
 from app.extensions import db
 
 #: Headers of a first answer that a replay repeats (what was made, and its version).
@@ -59,25 +59,22 @@ def writes(view):
             stored = _stored(user_id, key)
             if stored is not None:
                 return _replay(stored, fingerprint)
-        try:
+        def work():
             row = _claim(user_id, key, fingerprint) if key is not None else None
             response = view(*args, **kwargs)
             if row is not None:
                 _remember(row, response)
-            db.session.commit()
+            return response
+
+        try:
+            return commit_or_raise(work)  # rolled back whole on any exception
         except IntegrityError:
-            db.session.rollback()
             stored = _stored(user_id, key) if key is not None else None
             if stored is None:
                 raise
             return _replay(stored, fingerprint)  # a concurrent twin committed first
         except DomainError as error:
-            db.session.rollback()
             return problem_for(error)
-        except Exception:
-            db.session.rollback()
-            raise
-        return response
 
     return wrapped
 

@@ -96,13 +96,16 @@ def find_token(secret: str) -> ApiToken | None:
 _BY_HASH = sa.select(ApiToken).where(ApiToken.token_hash == sa.bindparam("token_hash"))
 
 
-def note_use(token: ApiToken, now: datetime) -> bool:
-    """Record when a token was last used, at most every five minutes (a write per request
-    would cost more than the request). Returns whether something was written."""
-    if token.last_used_at is not None and now - token.last_used_at < timedelta(minutes=5):
-        return False
-    token.last_used_at = now
-    return True
+def use_is_due(token: ApiToken, now: datetime) -> bool:
+    """Whether to record the token's use now: at most every five minutes (a write per
+    request would cost more than the request)."""
+    return token.last_used_at is None or now - token.last_used_at >= timedelta(minutes=5)
+
+
+def note_use(token_id: int, now: datetime) -> None:
+    """Record when a token was last used (one UPDATE; the caller starts the write)."""
+    db.session.execute(sa.update(ApiToken).where(ApiToken.id == token_id)
+                       .values(last_used_at=now))
 
 
 def register_client(actor: User, *, name: str, unit: Unit, role: Role | str,
@@ -193,4 +196,4 @@ def external_refs(ticket_ids, client: ApiClient | None) -> dict[int, str | None]
         return {}
     rows = db.session.execute(sa.select(TicketLink.ticket_id, TicketLink.external_ref).where(
         TicketLink.client_id == client.id, TicketLink.ticket_id.in_(list(ticket_ids))))
-    return {ticket_id: ref for ticket_id, ref in rows}
+    return dict(rows.all())
