@@ -2,7 +2,7 @@
 external references) and the idempotency keys of API writes.
 
 Revision ID: 039f34105834
-Revises: 7c454ae89ff5
+Revises: 88dc589028a0
 Create Date: 2026-12-05 11:41:07.906762
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '039f34105834'
-down_revision = '7c454ae89ff5'
+down_revision = '88dc589028a0'
 branch_labels = None
 depends_on = None
 
