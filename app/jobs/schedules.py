@@ -139,12 +139,14 @@ def fire(kind: str, now: datetime | None = None) -> Job | None:
     begin_write()
     if db.session.scalar(sa.select(Job.id).where(Job.period_key == key)) is not None:
         db.session.commit()
+        logger.info("schedule %s: %s already asked for", kind, key)
         return None
     try:
         with db.session.begin_nested():
             job = enqueue(kind, period_key=key)
     except IntegrityError:  # another scheduler's tick took the period a moment ago
         db.session.commit()
+        logger.info("schedule %s: %s already asked for", kind, key)
         return None
     db.session.commit()
     logger.info("schedule %s: job %s for %s", kind, job.id, key)
