@@ -161,7 +161,7 @@ def register_template_helpers(app: Flask) -> None:
     from app.core.layout import layout_part, navbar
     from app.core.pagination import pagination_html
     from app.core.permissions import ROLE_LABELS, Permission
-    from app.core.rendering import datetimeformat, short_datetimes, translated, url_maker
+    from app.core.rendering import day, month, short_datetimes, translated, url_maker, when
     from app.core.validators import mask_mobile
 
     @app.context_processor
@@ -179,7 +179,11 @@ def register_template_helpers(app: Flask) -> None:
         }
 
     install_template_gettext(app.jinja_env)  # Flask-Babel's, made cheap
-    app.jinja_env.filters["datetimeformat"] = datetimeformat  # Flask-Babel's, made cheap
+    # One format per language for every date and time (app/core/rendering.py); Flask-Babel's
+    # own filters would each take a pattern of their own, so they write the same.
+    app.jinja_env.filters.update(when=when, day=day, month=month)
+    app.jinja_env.filters.update(datetimeformat=lambda value, _pattern=None: when(value),
+                                 dateformat=lambda value, _pattern=None: day(value))
     app.jinja_env.globals["url_maker"] = url_maker
     app.jinja_env.globals["short_datetimes"] = short_datetimes
     app.jinja_env.globals["navbar"] = navbar

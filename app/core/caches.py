@@ -99,9 +99,7 @@ CACHES: dict[str, Spec] = {
     "i18n.labels": Spec(C, "label mappings translated per language (rendering.translated)"),
     "tickets.context_labels": Spec(C, "the ticket pages' translated label mappings per "
                                       "language"),
-    "dates.short_pattern": Spec(C, "how a language joins a short date and time"),
-    "dates.short_date": Spec(C, "a short date's text per language and day"),
-    "dates.short_time": Spec(C, "a short time's text per language and minute"),
+    "dates.day_text": Spec(C, "a day's text per language and day (rendering.day)"),
     "forms.wtforms_catalogue": Spec(C, "WTForms' own messages per language"),
     "search.convertible": Spec(C, "the characters OpenCC's Traditional → Simplified tables "
                                   "could change"),

@@ -1,17 +1,17 @@
-"""Cheap per-row rendering for list pages: labels, dates and links computed once, not per row.
+"""Cheap per-row rendering for list pages: labels, dates and links computed once, not per row;
+and the one format of dates and times.
 
 A queue page shows 25 rows and a ticket page up to 50 timeline entries; translating a label,
 formatting a date with Babel or building a URL with ``url_for`` costs tens of microseconds
-each, and they made up most of those pages' time. The helpers here give exactly the same text
-as the slow calls (tests compare them), from results kept per process:
+each, and they made up most of those pages' time. The helpers here compute them once per
+page or keep them per process:
 
 * :func:`translated` — a label mapping translated into the request's language, kept per
   language (the message catalogues are loaded once per process and never change while it
   runs);
-* :func:`datetimeformat` — the ``datetimeformat`` template filter: the ``'short'`` format is
-  put together from Babel's own date and time texts, kept per local day and per minute of the
-  day (and whether it is the minute's first second); any other format goes to Flask-Babel as
-  before;
+* :func:`when` and :func:`day` — the one way every page writes a moment and a day, per
+  language (``2026-12-05 14:58`` in Chinese, ``5 Dec 2026 14:58`` in English), the day's
+  text kept per language and day;
 * :func:`url_maker` — ``url_for`` done once with a placeholder, then filled in per row with
   the value quoted as the URL map would quote it;
 * :func:`fragment` — a piece of a page rendered from its template once per language and
@@ -21,16 +21,16 @@ as the slow calls (tests compare them), from results kept per process:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from urllib.parse import quote
 
 from babel import Locale
-from babel.dates import format_date, format_time, get_datetime_format
+from babel.dates import format_date
 from flask import request, url_for
-from flask_babel import format_datetime, get_timezone
 from markupsafe import Markup
 
 from app.core.caches import Store, memo
+from app.core.clock import LOCAL_TZ
 from app.core.i18n import locale_name
 
 #: (language, id of the mapping) → (the mapping, its translation); the mapping is kept so its
@@ -45,49 +45,64 @@ def translated(labels: dict) -> dict:
         labels, {name: str(label) for name, label in labels.items()}))[1]
 
 
-def datetimeformat(value, format=None) -> str:
-    """Flask-Babel's ``datetimeformat`` filter, with the ``'short'`` format made cheap."""
-    if format != "short" or not isinstance(value, datetime):
-        return format_datetime(value, format)
-    return short_datetimes()(value)
+#: How a language writes a day (Babel's date pattern) when not ``yyyy-MM-dd`` (Chinese, and
+#: any time outside a request). Every language writes the time of day ``HH:mm`` (24 hours).
+DAY_PATTERNS = {"en": "d MMM y"}
 
 
-def short_datetimes():
-    """``datetimeformat(value, 'short')`` as a function of a datetime ``value``, with the
-    request's language and time zone read once: for a list's rows."""
-    zone, locale = get_timezone(), locale_name()
-    pattern = _short_pattern(locale)
+def when(value, seconds: bool = False) -> str:
+    """A moment as every page writes it, in the request's language and the office's time zone
+    (Asia/Shanghai):
+    ``2026-12-05 14:58`` in Chinese, ``5 Dec 2026 14:58`` in English (``seconds``: with the
+    seconds, for the audit log). The ``when`` template filter; ``—`` for no value."""
+    if value is None:
+        return "—"
+    if not isinstance(value, datetime):
+        return day(value)
+    return short_datetimes(seconds)(value)
+
+
+def day(value) -> str:
+    """A day as every page writes it: ``2026-12-05`` in Chinese, ``5 Dec 2026`` in English (a
+    moment gives its local day). The ``day`` template filter; ``—`` for no value."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = _local(value)
+    return _day_text(locale_name(), value.year, value.month, value.day)
+
+
+def month(value) -> str:
+    """A month's name on its own (the working calendar's headings): ``十二月``, ``December``."""
+    return format_date(value, "LLLL", locale=Locale.parse(locale_name()))
+
+
+def short_datetimes(seconds: bool = False):
+    """:func:`when` as a function of a datetime ``value``, with the request's language and
+    time zone read once: for a list's rows."""
+    locale = locale_name()
+    clock = "{:02d}:{:02d}:{:02d}" if seconds else "{:02d}:{:02d}"
 
     def short(value: datetime) -> str:
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)  # as Flask-Babel reads a naive time: UTC
-        local = value.astimezone(zone)
-        return (pattern
-                .replace("{0}", _short_time(locale, local.hour, local.minute, local.second == 0))
-                .replace("{1}", _short_date(locale, local.year, local.month, local.day)))
+        local = _local(value)
+        return (_day_text(locale, local.year, local.month, local.day) + " "
+                + clock.format(local.hour, local.minute, local.second))
 
     return short
 
 
-@memo("dates.short_pattern", maxsize=16)
-def _short_pattern(locale: str) -> str:
-    """How the language joins a short date and a short time (as Babel joins them)."""
-    return str(get_datetime_format("short", locale=Locale.parse(locale))).replace("'", "")
+def _local(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # a naive time is UTC, as everywhere in Ruyi
+    return value.astimezone(LOCAL_TZ)
 
 
-@memo("dates.short_date", maxsize=8192)
-def _short_date(locale: str, year: int, month: int, day: int) -> str:
-    return format_date(datetime(year, month, day), "short", locale=Locale.parse(locale))
-
-
-@memo("dates.short_time", maxsize=8192)
-def _short_time(locale: str, hour: int, minute: int, on_the_minute: bool) -> str:
-    """A short time shows no seconds and no zone, but a day period such as Traditional
-    Chinese "午夜" (midnight) is named only at 00:00:00 exactly: Babel's rules compare whole
-    seconds, and all their other bounds are whole hours, so a second past the minute stands
-    for every other second of it."""
-    moment = datetime(2000, 1, 1, hour, minute, 0 if on_the_minute else 1, tzinfo=UTC)
-    return format_time(moment, "short", tzinfo=UTC, locale=Locale.parse(locale))
+@memo("dates.day_text", maxsize=8192)
+def _day_text(locale: str, year: int, month: int, day: int) -> str:
+    pattern = DAY_PATTERNS.get(locale)
+    if pattern is None:
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    return format_date(date(year, month, day), pattern, locale=Locale.parse(locale))
 
 
 #: Never part of a real value: marks where the per-row value goes in the built URL.

@@ -20,9 +20,10 @@ from app.auth import services as accounts
 from app.auth.models import User
 from app.auth.passwords import generate_temporary_password
 from app.core import audit, mail, storage
-from app.core.clock import now_utc, to_local
+from app.core.clock import now_utc
 from app.core.errors import DomainError, ValidationFailed
 from app.core.permissions import Role, role_has
+from app.core.rendering import when
 from app.core.transactions import begin_write  # noqa: F401 - the portal's views call it here
 from app.core.validators import normalise_mobile
 from app.extensions import db
@@ -205,7 +206,7 @@ def promise_text(promise: deadlines.Promise) -> str:
     if promise.at is None:
         return _("the date will be given as soon as the working calendar for %(year)s is "
                  "published; we will tell you", year=promise.missing_year)
-    text = _("%(date)s (Beijing time)", date=to_local(promise.at).strftime("%Y-%m-%d %H:%M"))
+    text = _("%(date)s (Beijing time)", date=when(promise.at))
     if promise.provisional:
         text += " — " + _("provisional: next year's official holiday schedule is not yet "
                           "published; if it moves this date, we will tell you the new one")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.core.clock import to_local
+from app.core.rendering import when
 from app.sla import deadlines as engine
 from app.sla.calendar import DAY_SECONDS, OfficeHours, WorkCalendar
 from app.sla.enums import LimitUnit, SlaStatus, SlaStep
@@ -192,5 +193,6 @@ def for_ticket(ticket) -> TicketSla:
 
 
 def local_text(value: datetime | None) -> str:
-    """A deadline as messages and refusals write it: local time to the minute, or ``-``."""
-    return to_local(value).strftime("%Y-%m-%d %H:%M") if value else "-"
+    """A deadline as messages and refusals write it: the one format of the language
+    (:func:`app.core.rendering.when`), or ``-``."""
+    return when(value) if value else "-"

@@ -76,6 +76,9 @@ def test_times_are_shown_in_beijing_time(client, make, login_as, db, frozen_cloc
     login_as(make.user("auditor"))
     audit.record("clock.check", actor_name="timekeeper")  # 2026-03-02 02:00 UTC
     db.session.commit()
+    assert "2 Mar 2026 10:00:00" in client.get("/audit/?action=clock.check").get_data(
+        as_text=True)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
     assert "2026-03-02 10:00:00" in client.get("/audit/?action=clock.check").get_data(
         as_text=True)
 

@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
-
 import pytest
 from flask import url_for
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale
 
-from app.core.rendering import datetimeformat, translated, url_maker
+from app.core.rendering import translated, url_maker
 from app.tickets.models.enums import STATUS_LABELS
 
 LOCALES = ("zh_Hans_CN", "zh_Hant", "en")
-
-
-@pytest.mark.parametrize("locale", LOCALES)
-def test_short_datetimes_match_babel_at_every_minute_of_the_day(app, locale):
-    """Every minute, on and off its first second (Traditional Chinese names midnight and noon
-    only at 00:00:00 and 12:00:00), across a year boundary and from another time zone."""
-    start = datetime(2025, 12, 31, 0, 0, tzinfo=UTC)
-    moments = [start + timedelta(minutes=m, seconds=s, microseconds=us)
-               for m in range(0, 24 * 60) for s, us in ((0, 0), (0, 500), (1, 0), (59, 9))]
-    moments += [datetime(2026, 3, 1, 4, 0), datetime(2026, 6, 30, 23, 59, 59, tzinfo=UTC),
-                datetime(2026, 1, 1, 7, 30, tzinfo=timezone(timedelta(hours=-5)))]
-    with app.test_request_context("/"), force_locale(locale):
-        for moment in moments:
-            assert datetimeformat(moment, "short") == format_datetime(moment, "short"), moment
-
-
-def test_other_formats_still_go_to_flask_babel(app):
-    moment = datetime(2026, 11, 26, 7, 8, 9, tzinfo=UTC)
-    with app.test_request_context("/"), force_locale("zh_Hans_CN"):
-        for pattern in (None, "medium", "yyyy-MM-dd HH:mm"):
-            assert datetimeformat(moment, pattern) == format_datetime(moment, pattern)
-        assert datetimeformat(moment.date(), "short") == format_datetime(moment.date(), "short")
 
 
 def test_translated_labels_follow_the_request_language(app):

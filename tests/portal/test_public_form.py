@@ -57,7 +57,8 @@ def test_a_valid_request_gives_reference_tracking_link_and_the_sla_date(client, 
     promised = sla.due(deadlines.SlaStep.HANDLE, ticket.intake_due_at)
     assert portal.promised_answer_at(ticket) == promised
     # Monday 2 March 2026, 10:00: help requests get 5 working days counted from intake.
-    assert to_local(promised).strftime("%Y-%m-%d %H:%M") in page
+    local = to_local(promised)
+    assert f"{local.day} {local:%b %Y %H:%M}" in page  # English: "9 Mar 2026 23:59"
     assert to_local(promised).date().isoformat() in ("2026-03-09", "2026-03-10")
 
 

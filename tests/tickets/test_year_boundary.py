@@ -135,7 +135,7 @@ def test_an_extension_across_the_year_end_is_provisional(client, login_as, cast)
     assert ticket.handle_due_at == end_of(2027, 1, 6)
     assert ticket.is_provisional("handle_due_at")
     [message] = [m for m in mail.outbox if "extended" in m.subject]
-    assert "2027-01-06" in message.body
+    assert "6 Jan 2027" in message.body  # the English client's language
 
 
 # -- 28 December: every deadline that runs past 31 December --------------------------------------
@@ -146,11 +146,11 @@ def test_on_28_december_the_firm_gets_its_reference_and_a_provisional_date(clien
     ticket, receipt = submit(client)
     assert ticket.reference in receipt and f"/track/{ticket.access_token}" in receipt
     # 5 working days from the intake deadline (Monday 28 December): 29, 30, 31, 4, 5 January
-    assert 'data-testid="promised-date">2027-01-05 23:59' in receipt
+    assert 'data-testid="promised-date">5 Jan 2027 23:59' in receipt
     assert 'data-testid="provisional"' in receipt
     assert "official holiday schedule is not yet published" in receipt
     [confirmation] = [m for m in mail.outbox if "lin@example.com" in m.to]
-    assert "2027-01-05 23:59 (Beijing time) — provisional" in confirmation.body
+    assert "5 Jan 2027 23:59 (Beijing time) — provisional" in confirmation.body
     tracking = client.get(f"/track/{ticket.access_token}").get_data(as_text=True)
     assert 'data-testid="provisional-reason"' in tracking
 
@@ -190,7 +190,7 @@ def test_on_28_december_dispatch_acknowledge_the_scan_and_the_dashboard_work(
 def test_on_4_january_everything_counts_on_the_provisional_year(app, client, login_as, cast):
     at(2027, 1, 4, 10, 0)
     ticket, receipt = submit(client)
-    assert 'data-testid="promised-date">2027-01-11 23:59' in receipt
+    assert 'data-testid="promised-date">11 Jan 2027 23:59' in receipt
     assert 'data-testid="provisional"' in receipt
     dispatch(login_as, cast, ticket)
     assert ticket.acknowledge_due_at == end_of(2027, 1, 5)
@@ -210,7 +210,7 @@ def test_a_request_sent_on_a_provisional_holiday_counts_from_the_next_working_da
     ticket, receipt = submit(client)
     # intake: half a working day from Monday 4 January 08:30; then 5 working days
     assert ticket.intake_due_at == datetime(2027, 1, 4, 13, 45, tzinfo=BEIJING)
-    assert 'data-testid="promised-date">2027-01-11 23:59' in receipt
+    assert 'data-testid="promised-date">11 Jan 2027 23:59' in receipt
     assert ticket.is_provisional("intake_due_at")
 
 
