@@ -22,6 +22,11 @@ PUBLIC_ENDPOINTS = {
     # The machine interface (issue 18): its OpenAPI document and the page describing it.
     "api-docs.openapi_json",
     "api.docs",
+    # Open311 GeoReport v2 (issue 18): discovery and the services (the categories the public
+    # form offers anyway); its requests need a client's api_key.
+    "open311.discovery",
+    "open311.services_list",
+    "open311.service_definition",
 }
 
 
@@ -62,7 +67,10 @@ def test_every_protected_endpoint_refuses_anonymous_users(app, client, as_json):
             if _token_only(app, rule):
                 # no CSRF there (no cookie is read): an anonymous call is a 401 problem
                 assert response.status_code == 401, (rule.endpoint, method)
-                assert response.mimetype == "application/problem+json", rule.endpoint
+                if rule.rule.startswith("/open311/"):  # the GeoReport error document
+                    assert response.json[0]["code"] == 401, rule.endpoint
+                else:
+                    assert response.mimetype == "application/problem+json", rule.endpoint
                 assert response.headers["WWW-Authenticate"].startswith("Bearer")
                 continue
             if as_json:

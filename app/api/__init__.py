@@ -50,7 +50,7 @@ class RuyiApi(Api):
 
 def init_app(app: Flask) -> None:
     """Register the API's blueprints, its spec and its token gate on ``app``."""
-    from app.api import auth, registry, schemas, tickets, views  # noqa: F401 - routes
+    from app.api import auth, open311, registry, schemas, tickets, views  # noqa: F401 - routes
     from app.core.security import public, register_token_authenticator
     from app.extensions import csrf
 
@@ -73,3 +73,7 @@ def init_app(app: Flask) -> None:
     app.view_functions["api-docs.openapi_json"] = public(lambda: spec_view())
     app.register_blueprint(bp)
     register_token_authenticator(url_prefix="/api/", authenticate=auth.authenticate_api)
+    app.register_blueprint(open311.bp)
+    csrf.exempt(open311.bp)
+    register_token_authenticator(url_prefix="/open311/", authenticate=auth.authenticate_open311)
+    app.after_request(open311.as_open311_errors)

@@ -40,6 +40,7 @@ def authenticate_api():
 
 def authenticate_open311():
     """The gate of ``/open311/``: the GeoReport ``api_key`` parameter, or a bearer token."""
+    request.get_data()  # kept: the form is parsed from it, and Idempotency-Key compares it
     secret = bearer_secret() or request.args.get("api_key") or (
         request.form.get("api_key") if request.mimetype != "application/json" else None)
     return _authenticate(secret)

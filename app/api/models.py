@@ -138,6 +138,9 @@ class TicketLink(db.Model):
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), primary_key=True)
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("api_clients.id"), nullable=False)
     external_ref: Mapped[str | None] = mapped_column(sa.String(64))
+    #: The Open311 ``token`` of a request created through GeoReport v2 (``GET tokens/{token}``
+    #: gives its ``service_request_id``); random, unique.
+    open311_token: Mapped[str | None] = mapped_column(sa.String(43), unique=True)
 
 
 class IdempotencyKey(db.Model):

@@ -173,12 +173,15 @@ def client_of(user) -> ApiClient | None:
     return getattr(user, "api_client", None)
 
 
-def link_ticket(ticket, client: ApiClient, external_ref: str | None) -> TicketLink:
-    """Record that ``client`` created ``ticket``, under the client's own reference."""
+def link_ticket(ticket, client: ApiClient, external_ref: str | None,
+                open311_token: str | None = None) -> TicketLink:
+    """Record that ``client`` created ``ticket``, under the client's own reference (and, for
+    an Open311 request, the token it was answered with)."""
     external_ref = (external_ref or "").strip() or None
     if external_ref is not None and find_by_external_ref(client, external_ref) is not None:
         raise ExternalRefTaken(_("This external reference is already used by another ticket."))
-    link = TicketLink(ticket_id=ticket.id, client_id=client.id, external_ref=external_ref)
+    link = TicketLink(ticket_id=ticket.id, client_id=client.id, external_ref=external_ref,
+                      open311_token=open311_token)
     db.session.add(link)
     db.session.flush()
     return link

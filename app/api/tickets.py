@@ -44,7 +44,7 @@ def documented(*statuses):
     return decorate
 
 
-def _scope(statement: sa.Select) -> sa.Select:
+def client_scope(statement: sa.Select) -> sa.Select:
     """A client restricted to its own tickets: the condition narrowing what its role sees."""
     client = services.client_of(current_user)
     if client is None or not client.own_tickets_only:
@@ -79,7 +79,7 @@ def list_tickets(cursor=None, limit=25, sort="due", queue="all", **filters):
     """The tickets the caller may see, in a queue, filtered, soonest deadline first (or newest
     first): the web queue's filters, cursor pagination."""
     user = current_user._get_current_object()
-    statement = _scope(queries.queue(user, queue, now_utc(), _filters(filters)))
+    statement = client_scope(queries.queue(user, queue, now_utc(), _filters(filters)))
     order = queries.queue_order("newest" if sort == "newest" else "due")
     after = _after(cursor, sort)
     ids = (statement.order_by(None).order_by(*order).where(after).limit(limit + 1)

@@ -174,7 +174,7 @@ def submit_request(data: RequestData, *, actor: User | None, ip: str | None,
     if data.is_taiwan:
         _note_taiwan(ticket)
     attachment_files.store(ticket, checked, uploaded_by=actor)
-    _confirm(ticket, tracking_link(ticket))
+    send_receipt(ticket, tracking_link(ticket))
     logger.info("portal request %s (%s, firm %s)", ticket.reference, ticket.channel,
                 ticket.firm_id or "unregistered")
     return ticket
@@ -213,7 +213,9 @@ def promise_text(promise: deadlines.Promise) -> str:
     return text
 
 
-def _confirm(ticket: Ticket, link: str) -> None:
+def send_receipt(ticket: Ticket, link: str) -> None:
+    """The receipt of a request (reference, promised date, tracking link), by e-mail when the
+    requester gave an address; also sent for requests made through Open311."""
     if not ticket.requester_email:
         return
     body = _("We have received your request \"%(title)s\".\n\nReference: %(ref)s\n"
