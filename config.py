@@ -80,6 +80,8 @@ class Config:
     LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 30)
     IDLE_TIMEOUT_STAFF_MINUTES = _env_int("IDLE_TIMEOUT_STAFF_MINUTES", 30)
     IDLE_TIMEOUT_ADMIN_MINUTES = _env_int("IDLE_TIMEOUT_ADMIN_MINUTES", 15)
+    #: A session ends this long after its sign-in, however busy (issue 15).
+    SESSION_ABSOLUTE_HOURS = _env_int("SESSION_ABSOLUTE_HOURS", 12)
 
     #: Reverse proxies in front (nginx: 1). Their X-Forwarded-For/-Proto are then trusted, so
     #: rate limits and audit rows see the client's address; 0 trusts no header (spoofable).
@@ -87,6 +89,10 @@ class Config:
     #: ``local-memory://`` counts in each worker process (app/core/rate_limits.py, no timer
     #: thread); several workers or servers need a shared store: ``redis://host:6379/0``.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "local-memory://")
+    #: While that store is unreachable, count in this process's memory (logged once as
+    #: "Rate limit storage unreachable"), back to the store when it answers; never a 500.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True

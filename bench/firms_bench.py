@@ -90,7 +90,7 @@ def time_pages(app, repeats: int) -> list[tuple]:
             times, cpu, sql = [], [], []
             for attempt in range(repeats + 2):
                 with client.session_transaction() as session:
-                    session["seen_at"] = clock.now_utc().timestamp()
+                    session["signed_in_at"] = session["seen_at"] = clock.now_utc().timestamp()
                 counter.count, counter.seconds = 0, 0.0
                 started, cpu_started = time.perf_counter(), time.process_time()
                 response = client.get(path)
@@ -129,7 +129,7 @@ def explain_pages(app) -> list[tuple[str, float, float]]:
             session["_fresh"] = True
         for label, path in PAGES:
             with client.session_transaction() as session:
-                session["seen_at"] = clock.now_utc().timestamp()
+                session["signed_in_at"] = session["seen_at"] = clock.now_utc().timestamp()
             statements.clear()
             event.listen(db.engine, "before_cursor_execute", capture)
             client.get(path)

@@ -128,7 +128,7 @@ def login_as(client):
         with client.session_transaction() as session:
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
-            session["seen_at"] = clock.now_utc().timestamp()
+            session["signed_in_at"] = session["seen_at"] = clock.now_utc().timestamp()
         return client
 
     return sign_in

@@ -61,20 +61,40 @@ def idle_limit(user: User) -> timedelta:
     return timedelta(minutes=current_app.config[key])
 
 
+def session_limit() -> timedelta:
+    """The absolute life of a session from its sign-in, however busy it is (a copied cookie
+    that keeps being used dies with it)."""
+    return timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"])
+
+
+def _session_expired(now: float) -> str | None:
+    """``timeout`` (idle), ``expired`` (absolute limit, or a session from before the limit
+    existed) or None. Both times are in the signed cookie; the end itself is on the server."""
+    signed_in_at = session.get("signed_in_at")
+    if signed_in_at is None or now - signed_in_at > session_limit().total_seconds():
+        return "expired"
+    last_seen = session.get("seen_at")
+    if last_seen is not None and now - last_seen > idle_limit(current_user).total_seconds():
+        return "timeout"
+    return None
+
+
 def _enforce_idle_timeout():
     if is_token_request():
         return None  # a token has no session: its expiry is its own
     if not current_user.is_authenticated or request.endpoint in STATIC_ENDPOINTS:
         return None
     now = now_utc().timestamp()
-    last_seen = session.get("seen_at")
-    if last_seen is not None and now - last_seen > idle_limit(current_user).total_seconds():
-        commit_or_explain(lambda: services.sign_out(current_user, reason="timeout"))
+    reason = _session_expired(now)
+    if reason is not None:
+        commit_or_explain(lambda: services.sign_out(current_user, reason=reason))
         logout_user()
         session.pop("seen_at", None)
+        session.pop("signed_in_at", None)
         if wants_json():
             return render_error(401)
-        flash(_("You were signed out after a period of inactivity."), "warning")
+        flash(_("You were signed out after a period of inactivity.") if reason == "timeout"
+              else _("Your session has ended: please sign in again."), "warning")
         return redirect(url_for("auth.login"))
     session["seen_at"] = now
     return None

@@ -98,7 +98,11 @@ def _record_success(user: User) -> None:
 
 
 def sign_out(user: User, reason: str = "user") -> None:
-    """Audit a sign-out (by the user, or ``timeout`` when the idle limit passed)."""
+    """End the user's sessions on the server and audit it (by the user, ``timeout`` when the
+    idle limit passed, ``expired`` at the absolute limit). The session token on the user row
+    is part of every session's identity, so rotating it makes any copy of the cookie (another
+    process, another machine) worthless; it also signs the user out on their other devices."""
+    user.rotate_session_token()
     audit.record("auth.sign_out", actor=user, obj=user, details={"reason": reason})
 
 

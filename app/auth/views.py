@@ -48,7 +48,7 @@ def login():
         if language:
             session["lang"] = language
         login_user(user)
-        session["seen_at"] = now_utc().timestamp()
+        session["signed_in_at"] = session["seen_at"] = now_utc().timestamp()
         if user.must_change_password:
             flash(_("Please choose a new password before you continue."), "warning")
             return redirect(url_for("auth.change_password"))
@@ -69,6 +69,7 @@ def logout():
     commit_or_explain(lambda: services.sign_out(current_user))
     logout_user()
     session.pop("seen_at", None)
+    session.pop("signed_in_at", None)
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 
