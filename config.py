@@ -156,6 +156,9 @@ class Config:
     JOBS_KEEP_DAYS = _env_int("JOBS_KEEP_DAYS", 30)
     #: Times of the periodic jobs, e.g. ``sla.scan=*/10 * * * *;reports.send_weekly=off``.
     JOBS_SCHEDULES = _env_schedules("JOBS_SCHEDULES")
+    #: Files of exports and imports (and the uploads) are kept this many days, then removed by
+    #: the daily clean-up job; until then only their requester (and admins) may download them.
+    EXPORT_KEEP_DAYS = _env_int("EXPORT_KEEP_DAYS", 7)
 
     @classmethod
     def validate(cls) -> None:

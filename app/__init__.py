@@ -91,6 +91,9 @@ JOB_MODULES = (
     "app.tickets.jobs",
     "app.reports.jobs",
     "app.sla.jobs",
+    "app.firms.jobs",
+    "app.audit.jobs",
+    "app.exports.files",
 )
 
 
@@ -110,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.audit import bp as audit_bp
     from app.auth import bp as auth_bp
+    from app.exports import bp as exports_bp
     from app.firms import bp as firms_bp
     from app.jobs import bp as jobs_bp
     from app.main import bp as main_bp
@@ -124,7 +128,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (main_bp, auth_bp, admin_bp, audit_bp, firms_bp, sla_bp, tickets_bp,
                       portal_bp, ratings_bp, visits_bp, projects_bp, reports_bp,
-                      notifications_bp, jobs_bp):
+                      notifications_bp, jobs_bp, exports_bp):
         app.register_blueprint(blueprint)
 
     from app import api

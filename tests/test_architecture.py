@@ -28,7 +28,7 @@ LAYERS: dict[str, int] = {
     "core": 0,
     "auth": 1,
     "jobs": 2,
-    "notifications": 3,
+    "notifications": 3, "exports": 3,
     "firms": 4, "sla": 4,
     "tickets": 5,
     "ratings": 6, "projects": 6,

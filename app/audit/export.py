@@ -15,7 +15,7 @@ from app.extensions import db
 WIDTHS = (20, 16, 12, 24, 16, 12, 16, 30, 8, 60)
 
 
-def _headers() -> list[str]:
+def headers() -> list[str]:
     return [_("Time"), _("User"), _("Role"), _("Action"), _("Object type"), _("Object"),
             _("IP address"), _("User agent"), _("Outcome"), _("Details")]
 
@@ -34,5 +34,5 @@ def export_rows(stmt: sa.Select):
 
 def write(stmt: sa.Select, fmt: str, handle) -> int:
     """Write the rows of ``stmt`` to ``handle``; returns the row count."""
-    return sheets.write_table(handle, fmt, title=_("Audit log"), headers=_headers(),
+    return sheets.write_table(handle, fmt, title=_("Audit log"), headers=headers(),
                               rows=export_rows(stmt), widths=WIDTHS)

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import tempfile
-
 import sqlalchemy as sa
-from flask import render_template, request, send_file
-from flask_babel import format_datetime
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.audit import bp
-from app.audit import export as audit_export
+from app.audit import jobs as audit_jobs
 from app.audit.forms import AuditFilterForm
 from app.audit.queries import audit_query
-from app.core import audit, sheets
-from app.core.clock import now_utc
+from app.core import audit
 from app.core.pagination import paginate
 from app.core.permissions import Permission, require_permission
 from app.core.transactions import commit_or_explain
@@ -36,19 +32,19 @@ def events():
     return render_template("audit/events.html", form=form, page=paginate(_filtered(form)))
 
 
-@bp.route("/export.<any(csv, xlsx):fmt>")
+@bp.route("/export.<any(csv, xlsx):fmt>", methods=["POST"])
 @require_permission(Permission.AUDIT_EXPORT)
 def export(fmt: str):
-    """The filtered log as a file; the export itself is audited with its row count."""
+    """Start the export of the filtered log (a job); its page offers the file when done."""
     form = AuditFilterForm(request.args)
+    form.validate()
+    filters = {"actor": form.actor.data or "", "action": form.action.data or "",
+               "object_type": form.object_type.data or "", "success": form.success.data or "",
+               "date_from": form.date_from.data.isoformat() if form.date_from.data else "",
+               "date_to": form.date_to.data.isoformat() if form.date_to.data else ""}
     last_id = db.session.scalar(sa.select(sa.func.max(audit.AuditEvent.id))) or 0
-    stmt = _filtered(form).where(audit.AuditEvent.id <= last_id)  # not the export's own row
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the response
-    count = audit_export.write(stmt, fmt, handle)
-    details = {"rows": count, "format": fmt, "filters": request.args.to_dict()}
-    commit_or_explain(lambda: audit.record("audit.export", actor=current_user,
-                                           object_type="audit_events", details=details))
-    handle.seek(0)
-    stamp = format_datetime(now_utc(), "yyyyMMdd-HHmm")
-    return send_file(handle, mimetype=sheets.MIMETYPES[fmt], as_attachment=True,
-                     download_name=f"audit-{stamp}.{fmt}")
+    record = commit_or_explain(lambda: audit_jobs.export_log.enqueue(
+        actor=current_user, fmt=fmt, filters=filters, last_id=last_id))
+    if not record:
+        return redirect(url_for("audit.events", **request.args))
+    return redirect(url_for("exports.show", job_id=record.id))

@@ -117,6 +117,8 @@ class Permission(StrEnum):
     PROJECT_CONFIGURE = "project.configure"
     # Background jobs: see, retry and cancel every job on /admin/jobs (administrators).
     JOB_MANAGE = "job.manage"
+    # One's own exports and imports (their progress, result and files): every staff role.
+    JOB_OWN = "job.own"
     # The machine interface: one's own API tokens; integration clients and everyone's tokens.
     API_TOKEN_OWN = "api.token_own"  # noqa: S105 - a permission's name
     API_CLIENT_MANAGE = "api.client_manage"
@@ -200,6 +202,8 @@ ROLE_PERMISSIONS = {role: rights | frozenset(_PORTAL_PERMISSIONS.get(role, set()
 
 #: Background jobs are operations: administrators watch, retry and cancel them.
 ROLE_PERMISSIONS[Role.ADMIN] = ROLE_PERMISSIONS[Role.ADMIN] | {P.JOB_MANAGE}
+ROLE_PERMISSIONS = {role: rights | ({P.JOB_OWN} if role != Role.FIRM_USER else set())
+                    for role, rights in ROLE_PERMISSIONS.items()}
 
 #: The machine interface (API): whoever handles or submits tickets may hold tokens that act
 #: as themselves; administrators register integration clients and revoke anyone's token.

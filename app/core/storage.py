@@ -74,6 +74,22 @@ def save(content: bytes) -> StoredFile:
     return StoredFile(stored, len(content), hashlib.sha256(content).hexdigest())
 
 
+def new_file() -> tuple[str, object]:
+    """A new empty file under a random name, open for binary writing: ``(name, handle)``.
+    For files written row by row (exports), which never sit whole in memory."""
+    stored = secrets.token_hex(16)
+    return stored, open(os.path.join(storage_dir(), stored), "xb")
+
+
+def remove(stored_name: str) -> bool:
+    """Delete a stored file; ``False`` if it was already gone."""
+    try:
+        os.remove(path_of(stored_name))
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def path_of(stored_name: str) -> str:
     """The file on disk (a stored name is random hex, so it cannot escape the directory)."""
     return os.path.join(storage_dir(), stored_name)

@@ -13,7 +13,7 @@ from app.firms.models import CAPITAL_ORIGIN_LABELS, LEGAL_FORM_LABELS, Area, Fir
 WIDTHS = (22, 36, 30, 14, 12, 16, 12, 10, 36, 10, 10, 14, 10)
 
 
-def _headers() -> list[str]:
+def headers() -> list[str]:
     return [_("Unified social credit code"), _("Legal name"), _("English name"), _("Area"),
             _("Industry (GB/T 4754)"), _("Legal form"), _("Capital origin"),
             _("Taiwan-invested"), _("Address"), _("Employees"), _("Key firm"),
@@ -41,5 +41,5 @@ def export_rows(stmt: sa.Select):
 def write(stmt: sa.Select, fmt: str, handle) -> int:
     """The filtered list as CSV (UTF-8 with a byte-order mark, so Excel shows Chinese
     correctly) or XLSX, written row by row to ``handle``; returns the row count."""
-    return sheets.write_table(handle, fmt, title=_("Firms"), headers=_headers(),
+    return sheets.write_table(handle, fmt, title=_("Firms"), headers=headers(),
                               rows=export_rows(stmt), widths=WIDTHS)

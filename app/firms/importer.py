@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 
 from app.auth.models import User
-from app.core import audit, sheets
+from app.core import audit, sheets, storage
 from app.core.clock import now_utc
 from app.core.errors import DomainError
 from app.core.validators import is_mainland_mobile, normalise_mobile
@@ -143,6 +143,29 @@ def _check_file(path: str, filename: str, max_bytes: int) -> str:
     if extension == "csv" and (head.startswith(b"PK\x03\x04") or b"\x00" in head):
         raise ImportRefused(_("The file is not a text CSV file."))
     return extension
+
+
+def store_upload(stream, filename: str, max_bytes: int) -> str:
+    """Keep an uploaded file for the import job (:mod:`app.core.storage`, random name), once
+    its type and size pass :func:`_check_file`; returns the stored name.
+
+    :raises ImportRefused: wrong type, empty or too large (nothing is kept).
+    """
+    stored, handle = storage.new_file()
+    try:
+        with handle:
+            written = 0
+            while chunk := stream.read(1024 * 1024):
+                written += len(chunk)
+                if written > max_bytes:
+                    raise ImportRefused(_("The file is larger than the limit of %(mb)s MB.",
+                                          mb=round(max_bytes / 1024 / 1024, 1)))
+                handle.write(chunk)
+        _check_file(storage.path_of(stored), filename, max_bytes)
+    except BaseException:
+        storage.remove(stored)
+        raise
+    return stored
 
 
 def _clean_cell(value) -> str:

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import io
-import os
-import re
-import secrets
-import tempfile
-
 from flask import (
     abort,
     current_app,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.core import audit
 from app.core.clock import today_local
 from app.core.forms import ConfirmForm, options
 from app.core.pagination import paginate
@@ -28,7 +20,8 @@ from app.core.panels import FIRM_PAGE, panel_values, panels_for
 from app.core.permissions import Permission, require, require_permission
 from app.core.transactions import commit_or_explain
 from app.extensions import db
-from app.firms import bp, export, importer, queries, services
+from app.firms import bp, importer, queries, services
+from app.firms import jobs as firm_jobs
 from app.firms.forms import (
     CommissionerForm,
     ContactForm,
@@ -86,22 +79,16 @@ def index():
     return render_template("firms/index.html", form=form, page=page)
 
 
-@bp.route("/export.<any(csv, xlsx):fmt>")
+@bp.route("/export.<any(csv, xlsx):fmt>", methods=["POST"])
 @require_permission(Permission.FIRM_EXPORT)
 def export_list(fmt: str):
-    """The filtered list as a file; the export and its row count are audited."""
+    """Start the export of the filtered list (a job); its page shows progress, then the file."""
     _form, filters = _filters(request.args)
-    stmt = queries.firms_query(filters, today_local())
-    buffer = io.BytesIO()
-    count = export.write(stmt, fmt, buffer)
-    content = buffer.getvalue()
-    details = {"format": fmt, "rows": count, "filters": request.args.to_dict()}
-    commit_or_explain(lambda: audit.record("firm.export", actor=current_user,
-                                           object_type="firms", details=details))
-    mimetype = ("text/csv; charset=utf-8" if fmt == "csv" else
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return current_app.response_class(content, mimetype=mimetype, headers={
-        "Content-Disposition": f"attachment; filename=firms.{fmt}"})
+    record = commit_or_explain(lambda: firm_jobs.export_firms.enqueue(
+        actor=current_user, fmt=fmt, filters=firm_jobs.filters_param(filters)))
+    if not record:
+        return redirect(url_for("firms.index", **request.args))
+    return redirect(url_for("exports.show", job_id=record.id))
 
 
 # --- one firm ----------------------------------------------------------------------------------
@@ -320,46 +307,27 @@ def legacy_codes():
 
 # --- import ------------------------------------------------------------------------------------
 
-_REPORT_NAME = re.compile(r"^[0-9a-f]{32}$")
-
-
-def _report_dir() -> str:
-    path = os.path.join(current_app.instance_path, "firm-imports")
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
-def _save_error_report(report: importer.ImportReport) -> str | None:
-    """Keep the rejected rows under a random name outside the web root."""
-    if not report.rejected:
-        return None
-    token = secrets.token_hex(16)
-    with open(os.path.join(_report_dir(), f"{token}.xlsx"), "xb") as handle:
-        importer.error_report(report, handle)
-    return token
-
-
 @bp.route("/import", methods=["GET", "POST"])
 @require_permission(Permission.FIRM_IMPORT)
 def import_firms():
-    """Upload a file; a dry run checks every row, a real run imports the valid rows at once."""
+    """Upload a file: it is kept, and a job checks (dry run) or imports it with a progress
+    bar; the result page shows the counts and the error report."""
     form = ImportForm()
-    report, token = None, None
-    if form.validate_on_submit():
-        upload = form.file.data
-        extension = os.path.splitext(upload.filename or "")[1].lower()
-        with tempfile.NamedTemporaryFile(
-                suffix=extension if extension in (".xlsx", ".csv") else ".upload") as stored:
-            upload.save(stored)
-            stored.flush()
-            report = commit_or_explain(lambda: importer.run_import(  # a dry run wrote nothing
-                stored.name, upload.filename or "", current_user, dry_run=form.dry_run.data,
-                max_bytes=current_app.config["FIRM_IMPORT_MAX_BYTES"]), form=form, field="file")
-        if report:
-            token = _save_error_report(report)
-    return render_template("firms/import.html", form=form, report=report, token=token,
-                           columns=importer.COLUMNS,
+    if form.validate_on_submit() and (record := commit_or_explain(
+            lambda: _start_import(form), form=form, field="file")):
+        return redirect(url_for("exports.show", job_id=record.id))
+    return render_template("firms/import.html", form=form, columns=importer.COLUMNS,
                            max_mb=current_app.config["FIRM_IMPORT_MAX_BYTES"] // (1024 * 1024))
+
+
+def _start_import(form: ImportForm):
+    """Keep the upload under a random name and ask for the import job."""
+    upload = form.file.data
+    stored = importer.store_upload(upload.stream, upload.filename or "",
+                                   current_app.config["FIRM_IMPORT_MAX_BYTES"])
+    return firm_jobs.import_firms.enqueue(actor=current_user, upload=stored,
+                                          filename=upload.filename or "",
+                                          dry_run=bool(form.dry_run.data))
 
 
 @bp.route("/import/template.xlsx")
@@ -370,12 +338,3 @@ def import_template():
         importer.template_workbook(),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": "attachment; filename=firms-template.xlsx"})
-
-
-@bp.route("/import/errors/<token>.xlsx")
-@require_permission(Permission.FIRM_IMPORT)
-def import_errors(token: str):
-    """The rejected rows of an import, with a reason for each."""
-    path = os.path.join(_report_dir(), f"{token}.xlsx")
-    require(bool(_REPORT_NAME.match(token)) and os.path.exists(path))
-    return send_file(path, as_attachment=True, download_name="firms-import-errors.xlsx")

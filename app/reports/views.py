@@ -5,7 +5,7 @@ transparency page. Views only parse arguments and pick the scope; figures come f
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_sqlalchemy.pagination import SelectPagination
@@ -16,9 +16,11 @@ from app.core.pagination import page_number
 from app.core.permissions import Permission as P
 from app.core.permissions import require_permission
 from app.core.security import public
+from app.core.transactions import commit_or_explain
 from app.extensions import db
 from app.reports import bp, charts, queries, tables
-from app.reports.export import FORMATS, export_response
+from app.reports import jobs as report_jobs
+from app.reports.export import FORMATS
 from app.reports.periods import PERIOD_KIND_LABELS, Period, PeriodError, month_of, parse_period
 from app.reports.queries import (
     DIMENSION_LABELS,
@@ -63,7 +65,7 @@ def ticket_url(ticket) -> str | None:
 
 
 @bp.before_request
-def _plan_for_reports():
+def plan_for_reports():
     """PostgreSQL's JIT compiler costs seconds on the report queries and saves nothing (they
     read a month of rows by index), so it is off for the report transaction; and the sums by
     handler or area group a few hundred thousand rows, which the default 4 MB of sort memory
@@ -94,11 +96,11 @@ def _scope() -> Scope:
     return scope
 
 
-def _context(scope: Scope) -> tuple[Context, str | None]:
+def _context(scope: Scope, args=None) -> tuple[Context, str | None]:
     """The period of the query string; bad dates fall back to this month with a message."""
     error = None
     try:
-        period = parse_period(request.args)
+        period = parse_period(request.args if args is None else args)
     except PeriodError:
         period = parse_period({})
         error = _("Choose a valid period: the start must not be after the end, and a custom "
@@ -111,9 +113,10 @@ def context_for(period: Period, scope: Scope) -> Context:
     return Context(period, now, queries.due_soon_horizon(load_calendar(), now), scope)
 
 
-def _dimension() -> Dimension:
+def _dimension(args=None) -> Dimension:
+    args = request.args if args is None else args
     try:
-        return Dimension(request.args.get("by") or Dimension.UNIT)
+        return Dimension(args.get("by") or Dimension.UNIT)
     except ValueError:
         abort(404)
 
@@ -168,18 +171,19 @@ def _most_urgent(ctx: Context, subset: Subset, limit: int = 10) -> list:
             in db.session.execute(queries.drill_page(rows, Fact.OPEN, 0, limit))]
 
 
-def _drill_arguments():
+def _drill_arguments(args=None):
     """fact, subset, dimension and key of a drill-down; anything unknown is a 404."""
+    args = request.args if args is None else args
     try:
-        fact = Fact(request.args.get("fact", ""))
-        subset = Subset(request.args.get("subset") or Subset.ALL)
-        by = Dimension(request.args["by"]) if request.args.get("by") else None
+        fact = Fact(args.get("fact", ""))
+        subset = Subset(args.get("subset") or Subset.ALL)
+        by = Dimension(args["by"]) if args.get("by") else None
     except ValueError:
         abort(404)
     if fact in queries.NON_TICKET_FACTS:
         abort(404)
-    keyed = by is not None and "key" in request.args
-    key = request.args.get("key") or None
+    keyed = by is not None and "key" in args
+    key = args.get("key") or None
     if key is not None and not key.isdigit():
         abort(404)
     return fact, subset, by, (int(key) if key else None), keyed
@@ -238,29 +242,31 @@ def _period_details(ctx: Context) -> dict:
     return {"period": ctx.period.label(), "unit_id": ctx.scope.unit_id}
 
 
-@bp.route("/export/breakdown.<any(csv, xlsx):fmt>")
+def _start_export(kind, **params):
+    """Ask for a report export job and show its page (the file comes when it is done)."""
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    record = commit_or_explain(lambda: kind.enqueue(actor=current_user, args=args, **params))
+    if not record:
+        return redirect(url_for("reports.dashboard", **args))
+    return redirect(url_for("exports.show", job_id=record.id))
+
+
+@bp.route("/export/breakdown.<any(csv, xlsx):fmt>", methods=["POST"])
 @require_permission(P.REPORT_EXPORT)
 def export_breakdown(fmt: str):
     """The breakdown table (by unit, area, category or handler) as shown on the dashboard."""
-    scope = _scope()
-    ctx, _error = _context(scope)
-    by = _dimension()
-    table = tables.breakdown_table(queries.breakdown(ctx, by))
-    return export_response(table, fmt, current_user, {**_period_details(ctx), "by": by.value})
+    _scope()
+    _dimension()
+    return _start_export(report_jobs.export_breakdown, fmt=fmt)
 
 
-@bp.route("/export/tickets.<any(csv, xlsx):fmt>")
+@bp.route("/export/tickets.<any(csv, xlsx):fmt>", methods=["POST"])
 @require_permission(P.REPORT_EXPORT)
 def export_drill(fmt: str):
     """Every ticket of a drill-down (not only the page shown)."""
-    scope = _scope()
-    ctx, _error = _context(scope)
-    fact, subset, by, key, keyed = _drill_arguments()
-    rows = queries.drill_rows(fact, subset, ctx, by, key, keyed)
-    table = tables.drill_table(rows, fact, drill_title(fact, subset), load_calendar(), ctx.now)
-    return export_response(table, fmt, current_user, {
-        **_period_details(ctx), "fact": fact.value, "subset": subset.value,
-        "by": by.value if by else None, "key": key})
+    _scope()
+    _drill_arguments()
+    return _start_export(report_jobs.export_drill, fmt=fmt)
 
 
 @bp.route("/monthly")
@@ -268,15 +274,27 @@ def export_drill(fmt: str):
 def monthly():
     """A printable monthly report: the figures, the change, and the table by unit."""
     scope = _scope()
-    try:
-        period = month_of(parse_period({"period": "month", "start": request.args.get("start")})
-                          .start)
-    except PeriodError:
-        abort(404)
-    ctx = context_for(period, scope)
+    ctx = context_for(_month(request.args), scope)
     data = queries.breakdown(ctx, Dimension.UNIT)
     return render_template("reports/monthly.html", ctx=ctx, rows=tables.group_rows(data),
                            totals=tables.total_row(data), previous=tables.previous_row(data))
+
+
+@bp.route("/monthly/export.<any(csv, xlsx):fmt>", methods=["POST"])
+@require_permission(P.REPORT_EXPORT)
+def export_monthly(fmt: str):
+    """The monthly report's table by unit as a file (a job)."""
+    _scope()
+    _month(request.args)
+    return _start_export(report_jobs.export_monthly, fmt=fmt)
+
+
+def _month(args) -> Period:
+    """The month of the monthly report (``start``); a bad date is a 404."""
+    try:
+        return month_of(parse_period({"period": "month", "start": args.get("start")}).start)
+    except PeriodError:
+        abort(404)
 
 
 #: The figures of the public page: volume, on-time rate and satisfaction (no personal data).

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from app.core import audit
 from app.core.audit import AuditEvent, AuditLogImmutable
 from app.core.permissions import Role
+from tests.exports import flow
+from tests.helpers import csrf_token
 
 
 @pytest.fixture
@@ -64,7 +66,9 @@ def test_only_auditors_read_the_audit_log(client, make, login_as, role):
     login_as(make.user(role))
     expected = 200 if role == Role.AUDITOR else 403
     assert client.get("/audit/").status_code == expected
-    assert client.get("/audit/export.csv").status_code == expected
+    token = csrf_token(client, "/auth/change-password")
+    assert client.post("/audit/export.csv", data={"csrf_token": token}).status_code == (
+        302 if role == Role.AUDITOR else 403)
 
 
 def test_audit_page_filters_by_outcome_and_user(client, make, login_as, db):
@@ -90,7 +94,7 @@ def test_export_contains_the_filtered_rows_and_is_itself_audited(client, make, l
         audit.record("demo.export_me", actor_name=name, details={"说明": name})
     audit.record("demo.other", actor_name="丁")
     db.session.commit()
-    response = client.get("/audit/export.csv?action=demo.export")
+    response = flow.export(client, "/audit/export.csv?action=demo.export")
     body = response.get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
     assert [r[1] for r in rows[1:]] == ["丙", "乙", "甲"]

@@ -15,6 +15,8 @@ from app.extensions import db as _db
 from app.firms import importer
 from app.firms.models import Contact, Firm, FirmNameChange
 from app.firms.uscc import USCC_PROBLEM_MESSAGES, UsccProblem, complete
+from app.jobs.models import Job
+from tests.exports import flow
 from tests.helpers import csrf_token
 
 HEADER = [c.header for c in importer.COLUMNS]
@@ -125,21 +127,41 @@ def test_file_over_the_size_limit_is_refused_and_writes_nothing(app, tmp_path):
     nothing_written()
 
 
-@pytest.mark.parametrize("case", ["wrong headers", "csv that is a workbook", "header only"])
-def test_upload_page_shows_the_refusal_next_to_the_file_field(client, make, login_as,
-                                                            tmp_path, case):
+def _upload(client, path, name=None, dry_run=""):
+    return client.post("/firms/import", data={
+        "csrf_token": csrf_token(client, "/firms/import"), "dry_run": dry_run,
+        "file": (io.BytesIO(path.read_bytes()), name or path.name)},
+        content_type="multipart/form-data")
+
+
+@pytest.mark.parametrize("case", ["csv that is a workbook", "wrong extension", "empty file"])
+def test_upload_page_shows_a_wrong_file_next_to_the_file_field_and_starts_no_job(
+        client, make, login_as, tmp_path, case):
     with client.application.test_request_context(headers={"Accept-Language": "en"}):
         refresh()
         path, message = _bad_files(tmp_path)[case]
     refresh()
     login_as(make.user(Role.DISPATCHER))
-    response = client.post("/firms/import", data={
-        "csrf_token": csrf_token(client, "/firms/import"), "dry_run": "",
-        "file": (io.BytesIO(path.read_bytes()), path.name)},
-        content_type="multipart/form-data")
+    response = _upload(client, path)
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "invalid-feedback" in body and message in body
+    assert _db.session.scalar(sa.select(sa.func.count(Job.id))) == 0
+    nothing_written()
+
+
+@pytest.mark.parametrize("case", ["wrong headers", "header only"])
+def test_a_file_refused_by_the_import_job_shows_why_on_its_page(client, make, login_as,
+                                                                tmp_path, case):
+    with client.application.test_request_context(headers={"Accept-Language": "en"}):
+        refresh()
+        path, message = _bad_files(tmp_path)[case]
+    refresh()
+    login_as(make.user(Role.DISPATCHER))
+    response = _upload(client, path)
+    assert response.status_code == 302
+    body = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'data-testid="job-error"' in body and message in body
     nothing_written()
 
 
@@ -244,17 +266,27 @@ def test_real_import_is_audited_with_counts(app, tmp_path, db):
 def test_upload_page_imports_and_offers_the_error_report(client, make, login_as, tmp_path):
     login_as(make.user(Role.DISPATCHER))
     path = write_xlsx(tmp_path / "up.xlsx", [row(1), row(2, area="火星镇")])
-    response = client.post("/firms/import", data={
-        "csrf_token": csrf_token(client, "/firms/import"),
-        "file": (io.BytesIO(path.read_bytes()), "up.xlsx")}, content_type="multipart/form-data")
-    body = response.get_data(as_text=True)
-    assert 'data-testid="import-report"' in body
+    response = _upload(client, path, "up.xlsx")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"])
+    body = page.get_data(as_text=True)
+    assert 'data-testid="import-report"' in body and "火星镇" in body
     assert firm_count() == 1
-    link = body.split('href="/firms/import/errors/')[1].split('"')[0]
-    report = client.get("/firms/import/errors/" + link)
+    links = flow.download_links(page)
+    assert len(links) == 1 and links[0].endswith("/errors")
+    report = client.get(links[0])
     assert report.status_code == 200
     assert "火星镇" in str([c.value for c in load_workbook(io.BytesIO(report.data)).active[2]])
-    assert client.get("/firms/import/errors/../../secret_key.xlsx").status_code == 404
+
+
+def test_dry_run_upload_writes_nothing_and_reports_what_it_would_do(client, make, login_as,
+                                                                     tmp_path):
+    login_as(make.user(Role.DISPATCHER))
+    path = write_xlsx(tmp_path / "up.xlsx", [row(1), row(2)])
+    response = _upload(client, path, dry_run="y")
+    body = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Dry run: nothing was written." in body and "2 rows: 2 new" in body
+    assert firm_count() == 0
 
 
 def test_template_has_the_import_headers_and_a_valid_example(client, make, login_as, tmp_path):

@@ -10,6 +10,7 @@ from app.core.audit import AuditEvent
 from app.core.permissions import Role
 from app.extensions import db as _db
 from app.firms.models import Firm, FirmTag, TagKind
+from tests.exports import flow
 from tests.helpers import count_queries, csrf_token, post_form
 
 STAFF = [Role.HANDLER, Role.UNIT_LEAD, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN]
@@ -28,8 +29,8 @@ def firm_form(**overrides):
 ROUTES = [
     ("GET", "/firms/", set(STAFF)),
     ("GET", "/firms/{f}", set(STAFF)),
-    ("GET", "/firms/export.csv", set(STAFF)),
-    ("GET", "/firms/export.xlsx", set(STAFF)),
+    ("POST", "/firms/export.csv", set(STAFF)),
+    ("POST", "/firms/export.xlsx", set(STAFF)),
     ("GET", "/firms/new", EDITORS),
     ("GET", "/firms/{f}/edit", EDITORS),
     ("POST", "/firms/{f}/archive", EDITORS),
@@ -218,8 +219,8 @@ def test_export_uses_the_filters_the_reader_language_and_is_audited(client, make
     make.firm(name="台资甲有限公司", capital_origin="taiwan")
     make.firm(name="内资丙有限公司")
     login_as(make.user(Role.HANDLER))
-    response = client.get("/firms/export.csv?origin=taiwan",
-                          headers={"Accept-Language": "zh-CN"})
+    response = flow.export(client, "/firms/export.csv?origin=taiwan",
+                           headers={"Accept-Language": "zh-CN"})
     text = response.get_data().decode("utf-8-sig")
     assert "台资甲有限公司" in text and "内资丙" not in text
     with client.application.test_request_context(headers={"Accept-Language": "zh-CN"}):
@@ -230,7 +231,7 @@ def test_export_uses_the_filters_the_reader_language_and_is_audited(client, make
     assert text.splitlines()[0].startswith(chinese_header + ",")
     event_row = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "firm.export"))
     assert event_row.details["rows"] == 1 and event_row.details["format"] == "csv"
-    english = client.get("/firms/export.xlsx").data
+    english = flow.export(client, "/firms/export.xlsx").data
     from io import BytesIO
 
     from openpyxl import load_workbook
