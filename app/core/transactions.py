@@ -13,7 +13,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import click
-from flask import flash
+from flask import flash, g, has_request_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from app.core.errors import DomainError
 from app.extensions import db
@@ -116,3 +118,16 @@ def begin_write(session=None) -> None:
             raise RuntimeError("begin_write() after changes: they would be committed early")
         session.commit()
     session.connection(execution_options={"sqlite_begin_immediate": True})
+
+
+@event.listens_for(Session, "after_commit")
+def _note_commit(_session) -> None:
+    """Remember that the current request has committed, so an error page shown afterwards
+    never claims that nothing was saved."""
+    if has_request_context():
+        g.committed_in_request = True
+
+
+def committed_in_request() -> bool:
+    """Whether the current request has already committed a change (false outside one)."""
+    return has_request_context() and bool(g.get("committed_in_request"))

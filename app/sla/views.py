@@ -5,19 +5,17 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-import sqlalchemy as sa
-from flask import abort, flash, g, has_request_context, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.orm import Session
 
 from app.core.clock import today_local
 from app.core.errors import render_error
 from app.core.navigation import register_nav
 from app.core.pagination import paginate
 from app.core.permissions import Permission, require_permission
-from app.core.transactions import commit_or_explain
+from app.core.transactions import commit_or_explain, committed_in_request
 from app.extensions import db
 from app.sla import bp, queries, services
 from app.sla.calendar import CalendarNotConfigured
@@ -48,20 +46,13 @@ register_nav("sla.policies", _l("SLA policies"), Permission.SLA_MANAGE, order=83
 logger = logging.getLogger("ruyi.sla")
 
 
-@sa.event.listens_for(Session, "after_commit")
-def _remember_commit(_session) -> None:
-    """Note that this request has committed something, so no error page says otherwise."""
-    if has_request_context():
-        g.committed_in_request = True
-
-
 @bp.app_errorhandler(CalendarNotConfigured)
 def calendar_not_configured(error: CalendarNotConfigured):
     """Any page whose deadline needs a year without any working days says so plainly — and
     says truly whether the request's change was saved before it failed. Administrators are
     alerted (at most once a day a year)."""
     db.session.rollback()
-    if g.get("committed_in_request"):
+    if committed_in_request():
         saved = _("Your change was saved; only this page could not be shown.")
     else:
         saved = _("Nothing was saved.")
