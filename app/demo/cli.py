@@ -19,6 +19,7 @@ from app.firms.demo import seed_firms
 from app.portal.demo import seed_snippets
 from app.reports.demo import seed_report_tickets
 from app.sla.services import seed_calendar, seed_policies
+from app.tickets.models import Category, DispatchRule
 from app.visits.demo import seed_visits
 
 demo_cli = AppGroup("demo", help="Demo data.")
@@ -77,6 +78,29 @@ def seed_units() -> dict[str, Unit]:
     return existing
 
 
+#: The demo's dispatch catalogue: every seeded category's suggested lead unit (category code →
+#: unit code). 涉台事务 names the Taiwan affairs office, which the 涉台 mark also adds.
+DEMO_DISPATCH_RULES = {
+    "policy": "FGW", "hiring": "RSJ", "finance": "GXJ", "land": "ZGJ", "permits": "SJJ",
+    "utilities": "ZJJ", "ip": "SJJ", "taiwan": "TB", "trade": "SWJ", "environment": "HBJ",
+    "tax": "SWU", "other": "QYFW",
+}
+
+
+def seed_dispatch_rules(units: dict[str, Unit]) -> int:
+    """A rule for every demo category that has none yet; returns how many were added."""
+    ruled = set(db.session.scalars(sa.select(DispatchRule.category_id)))
+    added = 0
+    for category in db.session.scalars(sa.select(Category).where(
+            Category.code.in_(DEMO_DISPATCH_RULES))):
+        if category.id not in ruled:
+            db.session.add(DispatchRule(category_id=category.id, is_active=True,
+                                        lead_unit_id=units[DEMO_DISPATCH_RULES[category.code]].id))
+            added += 1
+    db.session.flush()
+    return added
+
+
 def seed_users(units: dict[str, Unit]) -> list[User]:
     """Create the demo users that are missing (one per role)."""
     created = []
@@ -111,6 +135,7 @@ def seed_demo(ticket_count: int = DEFAULT_TICKET_COUNT,
     """
     units = seed_units()
     users = seed_users(units)
+    rules = seed_dispatch_rules(units)
     calendar_days = sum(result.created for result in seed_calendar())
     policies = seed_policies()
     firms = seed_firms()
@@ -119,7 +144,8 @@ def seed_demo(ticket_count: int = DEFAULT_TICKET_COUNT,
     visits = seed_visits()
     report_tickets = seed_report_tickets()
     history = seed_tickets(ticket_count, progress)
-    return {"units": len(units), "new users": len(users), "new calendar days": calendar_days,
+    return {"units": len(units), "new users": len(users), "new dispatch rules": rules,
+            "new calendar days": calendar_days,
             "new SLA policies": policies, "new firms": firms,
             "new answer snippets": snippets, **visits,
             "new report demo tickets": report_tickets, "new demo tickets": history}

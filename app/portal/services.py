@@ -30,7 +30,7 @@ from app.extensions import db
 from app.firms import uscc as uscc_rules
 from app.firms.models import Firm
 from app.portal.models import AnswerSnippet, FirmRegistration, RegistrationStatus
-from app.tickets import attachment_files, deadlines, system_texts
+from app.tickets import attachment_files, deadlines, routing, system_texts
 from app.tickets import services as tickets
 from app.tickets.models import (
     Category,
@@ -45,11 +45,6 @@ from app.tickets.models import (
 )
 
 logger = logging.getLogger("ruyi.portal")
-
-#: The category that routes a demand to 涉台 handling (DOMAIN §3 categories).
-TAIWAN_CATEGORY_CODE = "taiwan_affairs"
-TAIWAN_CATEGORY_NAME = "涉台事务"
-
 
 class FieldError(ValidationFailed):
     """A refusal that belongs next to one form field."""
@@ -128,16 +123,12 @@ _FIRM_BY_USCC = sa.select(Firm).options(lazyload("*")).where(Firm.uscc == sa.bin
 
 
 def taiwan_category() -> Category | None:
-    """The 涉台事务 category, by code or name."""
-    return db.session.scalar(sa.select(Category).where(sa.or_(
-        Category.code == TAIWAN_CATEGORY_CODE, Category.name == TAIWAN_CATEGORY_NAME)))
+    """The 涉台事务 category, by code or name (:func:`app.tickets.routing.taiwan_category`)."""
+    return routing.taiwan_category()
 
 
 def _category(data: RequestData) -> Category | None:
-    if data.is_taiwan:
-        routed = taiwan_category()
-        if routed is not None:
-            return routed
+    """The requester's own category: the 涉台 mark never replaces it (DOMAIN §3)."""
     if not data.category_id:
         return None
     category = db.session.get(Category, int(data.category_id))
@@ -151,7 +142,8 @@ def submit_request(data: RequestData, *, actor: User | None, ip: str | None,
     """Create the ticket of a public (``web``) or firm-account (``portal``) request.
 
     The USCC is validated; a known one links the ticket to the registry firm, an unknown one
-    keeps the requester as typed. A Taiwan-invested requester is routed to 涉台 handling.
+    keeps the requester as typed. A Taiwan-invested requester's ticket is marked 涉台, which
+    adds the Taiwan affairs office at dispatch; the receipt says so.
     """
     if actor is not None and actor.firm_id:
         firm = actor.firm  # a firm account speaks for its registry firm (legacy codes too)
@@ -167,7 +159,7 @@ def submit_request(data: RequestData, *, actor: User | None, ip: str | None,
         actor, channel=Channel.PORTAL if actor is not None else Channel.WEB,
         service_mode=ServiceMode.STANDARD, demand_type=DemandType(data.demand_type),
         urgency=Urgency.NORMAL, title=data.title, description=data.description, firm=firm,
-        category=_category(data), ip=ip,
+        category=_category(data), ip=ip, is_taiwan_related=data.is_taiwan,
         requester=tickets.Requester(name=data.contact_name, mobile=normalise_mobile(data.mobile),
                                     email=(data.email or "").strip() or None,
                                     firm_name=data.firm_name.strip(), uscc=code))
@@ -213,6 +205,14 @@ def promise_text(promise: deadlines.Promise) -> str:
     return text
 
 
+def taiwan_note(ticket: Ticket) -> str:
+    """What the requester is told of the 涉台 mark (DOMAIN §3: "and the firm is told")."""
+    category = ticket.category.name if ticket.category is not None else _("none chosen")
+    return _("Marked 涉台 (Taiwan-invested firm or Taiwan compatriot): your category "
+             "(%(category)s) is kept, and the Taiwan Affairs Office — the one-stop service "
+             "centre — takes part in handling your request.", category=category)
+
+
 def send_receipt(ticket: Ticket, link: str) -> None:
     """The receipt of a request (reference, promised date, tracking link), by e-mail when the
     requester gave an address; also sent for requests made through Open311."""
@@ -223,6 +223,8 @@ def send_receipt(ticket: Ticket, link: str) -> None:
              "Keep this link private: anyone who has it can see and act on the request.",
              title=ticket.title, ref=ticket.reference, date=promise_text(deadlines.promise(ticket)),
              link=link)
+    if ticket.is_taiwan_related:
+        body += "\n\n" + taiwan_note(ticket)
     mail.queue(ticket.requester_email, _("Request %(ref)s received", ref=ticket.reference),
                body, ticket=ticket.reference)
 

@@ -171,7 +171,8 @@ def received(token: str):
     require(ticket is not None)
     promise = commit_or_explain(lambda: deadlines.promise(ticket))  # with an admins' alert
     return render_template("portal/received.html", ticket=ticket,
-                           link=_tracking_url(ticket), promise=promise)
+                           link=_tracking_url(ticket), promise=promise,
+                           taiwan_note=services.taiwan_note(ticket))
 
 
 # -- public: lookup and the tracking link ------------------------------------------------------

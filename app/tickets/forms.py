@@ -261,6 +261,7 @@ class IntakeForm(FlaskForm):
     demand_type = SelectField(_l("Demand type"), validators=[DataRequired()])
     urgency = SelectField(_l("Urgency"), validators=[DataRequired()])
     category = SelectField(_l("Category"), coerce=int, validators=[Optional()])
+    is_taiwan_related = BooleanField(_l("Taiwan-invested firm or Taiwan compatriot (涉台)"))
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Demand"), validators=[DataRequired(), Length(max=5000)])
 

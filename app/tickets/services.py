@@ -51,6 +51,7 @@ from app.tickets.models import (
 )
 from app.tickets.workflow import (
     ACTIONS,
+    REQUIRED_LABELS,
     Action,
     actor_may,
     allowed_actions,
@@ -122,8 +123,10 @@ class Requester:
 def create_ticket(actor: User | None, *, channel: Channel, service_mode: ServiceMode,
                   demand_type: DemandType, urgency: Urgency, title: str, description: str,
                   firm=None, requester: Requester | None = None, category=None,
-                  is_complex: bool = False, ip: str | None = None) -> Ticket:
-    """Record a new demand in ``submitted`` with its intake deadline (DOMAIN §3.1 *create*)."""
+                  is_complex: bool = False, ip: str | None = None,
+                  is_taiwan_related: bool = False) -> Ticket:
+    """Record a new demand in ``submitted`` with its intake deadline (DOMAIN §3.1 *create*);
+    ``is_taiwan_related`` is the 涉台 mark, kept beside the requester's own category."""
     if actor is not None and not actor.can(P.TICKET_CREATE):
         raise PermissionDenied(_("You may not create tickets."))
     if firm is None and actor is not None and actor.role == Role.FIRM_USER:
@@ -137,6 +140,7 @@ def create_ticket(actor: User | None, *, channel: Channel, service_mode: Service
         channel=Channel(channel),
         service_mode=ServiceMode(service_mode), demand_type=DemandType(demand_type),
         urgency=Urgency(urgency), is_complex=bool(is_complex), category=category,
+        is_taiwan_related=bool(is_taiwan_related) or bool(firm and firm.is_taiwan_invested),
         title=title.strip(), description=description.strip(), firm=firm,
         requester_name=_blank_to_none(requester.name),
         requester_mobile=_blank_to_none(requester.mobile),
@@ -229,7 +233,8 @@ def _require(spec: Action, data: dict[str, Any]) -> None:
     missing = [key for key in spec.required if data.get(key) in (None, "", [])
                or (isinstance(data.get(key), str) and not data[key].strip())]
     if missing:
-        raise ValidationFailed(_("Please fill in: %(fields)s.", fields=", ".join(missing)))
+        raise ValidationFailed(_("Please fill in: %(fields)s.", fields=_(", ").join(
+            str(REQUIRED_LABELS.get(key, key)) for key in missing)))
 
 
 #: True inside :func:`batched_transitions`: transitions leave the flush to the caller.

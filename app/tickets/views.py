@@ -19,7 +19,7 @@ from app.core.permissions import Permission, require, require_permission
 from app.core.rendering import fragment, translated
 from app.core.transactions import commit_or_explain
 from app.extensions import db
-from app.tickets import attachment_files, bp, queries, services, timeline
+from app.tickets import attachment_files, bp, queries, routing, services, timeline
 from app.tickets.forms import (
     DIALOG_FIELDS,
     QUEUES,
@@ -163,22 +163,30 @@ def _action_form(ticket: Ticket, dialogs: list[str]) -> ActionForm:
     _unit_choices(form, dialogs)
     if request.method == "GET":
         form.version.data = ticket.version
-        if "lead_unit" in form and form.lead_unit.choices:
-            form.lead_unit.data = queries.suggested_lead_unit_id(ticket)
+        for name in CHOSEN_UNIT_FIELDS:
+            if name in form:
+                form[name].data = NOT_CHOSEN  # never chosen for the dispatcher (DOMAIN §3)
     return form
+
+
+#: Selects of one unit: they start at "Choose…", whose value stands for no unit.
+CHOSEN_UNIT_FIELDS = ("lead_unit", "suggested_unit")
+NOT_CHOSEN = 0
 
 
 def _unit_choices(form: ActionForm, dialogs: list[str]) -> None:
     """Fill the unit selects, reading the units only if one of ``dialogs`` shows a unit."""
     selects = [form[name] for name in sorted(UNIT_FIELDS) if name in form]
-    choices = next((select.choices for select in selects if select.choices), [])
+    choices = next((select.choices for select in selects
+                    if select.choices and select.name == "assisting_units"), [])
     if not choices and any(UNIT_FIELDS.intersection(DIALOG_FIELDS.get(name, ()))
                            for name in dialogs):
         units = db.session.scalars(sa.select(Unit).where(Unit.is_active.is_(True))
                                    .order_by(Unit.name)).all()
         choices = options([(u.id, u.name) for u in units])
+    choose = options([(NOT_CHOSEN, _("Choose…"))])
     for select in selects:
-        select.choices = choices
+        select.choices = choose + choices if select.name in CHOSEN_UNIT_FIELDS else choices
 
 
 def _render(ticket: Ticket, form: ActionForm | None = None, open_action: str | None = None,
@@ -207,6 +215,7 @@ def _render(ticket: Ticket, form: ActionForm | None = None, open_action: str | N
         timeline_entries=timeline.entries(records.timeline, staff, sees_evaluator),
         page_panels=panels_for(TICKET_PAGE), **panel_values(TICKET_PAGE, ticket, user),
         answer_panels=panels_for(ANSWER_DIALOG),
+        suggestion=routing.suggest(ticket) if "dispatch" in dialogs else None,
     ), status
 
 
@@ -273,7 +282,8 @@ def _intake_values(form: IntakeForm) -> dict:
     return {"channel": form.channel.data, "service_mode": form.service_mode.data,
             "demand_type": form.demand_type.data, "urgency": form.urgency.data,
             "category": db.session.get(Category, form.category.data) if form.category.data
-            else None, "title": form.title.data, "description": form.description.data}
+            else None, "title": form.title.data, "description": form.description.data,
+            "is_taiwan_related": form.is_taiwan_related.data}
 
 
 @bp.route("/<reference>")

@@ -69,6 +69,20 @@ class ActorRule:
     REQUESTER = "requester"
 
 
+#: The label of each piece of an action's required data, as its dialog names the field: a
+#: refusal names what is missing in the reader's words, never by its key.
+REQUIRED_LABELS = {
+    "answer": _l("Answer given to the requester"), "reason": _l("Reason"),
+    "proper_channel": _l("Proper channel told to the requester"),
+    "target": _l("Reference of the ticket to merge into"), "lead_unit": _l("Lead unit"),
+    "legal_basis": _l("Legal basis"), "suggested_unit": _l("Suggested unit"),
+    "missing_info": _l("What is missing"),
+    "contact_attempt": _l("Contact attempt (when, how, with whom)"),
+    "days": _l("Working days"), "text": _l("Text"), "level": _l("Rating"), "note": _l("Note"),
+    "outcome": _l("Outcome"),
+}
+
+
 @dataclass(frozen=True)
 class Action:
     """One row of the transition table."""

@@ -89,13 +89,27 @@ def test_an_unknown_uscc_keeps_an_unregistered_requester(client):
     assert (ticket.requester_firm_name, ticket.requester_uscc) == ("未登记企业", USCC_A)
 
 
-def test_taiwan_requesters_are_routed_to_taiwan_affairs(client, make):
-    category = portal.taiwan_category() or make.category(code="taiwan_affairs", name="涉台事务")
-    post_request(client, request_data(is_taiwan="y"))
+def test_taiwan_mark_keeps_the_firm_s_category_and_the_receipt_says_so(client, make):
+    """涉台 is a mark beside the firm's own category, not a replacement (DOMAIN §3)."""
+    permits = make.category(code="permits_t", name="审批许可T")
+    response = post_request(client, request_data(is_taiwan="y", category=str(permits.id),
+                                                  email="lin@example.com"))
     ticket = db.session.scalar(sa.select(Ticket))
-    assert ticket.category_id == category.id
+    assert ticket.category_id == permits.id and ticket.is_taiwan_related
     note = db.session.scalar(sa.select(Comment).where(Comment.ticket_id == ticket.id))
     assert note.visibility == "internal" and "Taiwan" in note.body
+    receipt = client.get(response.headers["Location"], headers={"Accept-Language": "en"})
+    mark = re.search(r'data-testid="taiwan-mark">([^<]*)<', receipt.get_data(as_text=True))
+    assert mark and "审批许可T" in mark.group(1) and "Taiwan Affairs Office" in mark.group(1)
+    [message] = [m for m in mail.outbox if "lin@example.com" in m.to]
+    assert "审批许可T" in message.body
+
+
+def test_a_request_without_the_mark_says_nothing_of_it(client, make):
+    response = post_request(client, request_data())
+    ticket = db.session.scalar(sa.select(Ticket))
+    assert not ticket.is_taiwan_related
+    assert "taiwan-mark" not in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [

@@ -99,14 +99,16 @@ def test_deactivate_and_reactivate_never_delete_and_are_audited(cast, make, logi
     assert len(_audit("ticket.category_reactivated")) == 1
 
 
-def test_dispatch_form_preselects_the_catalogue_lead_unit(cast, make, login_as):
+def test_dispatch_form_suggests_the_catalogue_lead_unit_without_choosing_it(cast, make,
+                                                                            login_as):
     category = make.category()
     db.session.add(DispatchRule(category_id=category.id, lead_unit_id=cast.other_unit.id))
     db.session.commit()
     ticket = make.ticket(category=category)
     html = login_as(cast.dispatcher).get(f"/tickets/{ticket.reference}").get_data(as_text=True)
     select = re.search(r'<select[^>]*name="lead_unit".*?</select>', html, re.S).group(0)
-    assert re.search(rf'<option selected value="{cast.other_unit.id}">', select)
+    assert not re.search(rf'<option selected value="{cast.other_unit.id}">', select)
+    assert f'data-lead="{cast.other_unit.id}"' in html
 
 
 def test_sla_policies_page_links_the_catalogue_for_admins(cast, login_as):

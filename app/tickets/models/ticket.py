@@ -145,6 +145,10 @@ class Ticket(TimestampMixin, db.Model):
         enum_type(DemandType, "ticket_demand_type"), nullable=False)
     urgency: Mapped[Urgency] = mapped_column(enum_type(Urgency, "ticket_urgency"), nullable=False)
     is_complex: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    #: 涉台: a Taiwan-invested firm or a Taiwan compatriot. A mark beside the firm's own
+    #: category, never a replacement for it (DOMAIN §3): it adds the Taiwan affairs office.
+    is_taiwan_related: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False,
+                                                    server_default=sa.false())
     category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ticket_categories.id"))
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     description: Mapped[str] = mapped_column(sa.Text, nullable=False)
