@@ -130,6 +130,8 @@ def register_blueprints(app: Flask) -> None:
                       portal_bp, ratings_bp, visits_bp, projects_bp, reports_bp,
                       notifications_bp, jobs_bp, exports_bp):
         app.register_blueprint(blueprint)
+    # Browsers ask for /favicon.ico whatever the page says: the static icon, not a 404.
+    app.add_url_rule("/favicon.ico", endpoint="static", defaults={"filename": "favicon.ico"})
 
     from app import api
 

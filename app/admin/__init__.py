@@ -8,7 +8,7 @@ from app.core.permissions import Permission
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-register_nav("admin.users", _l("Users"), Permission.USER_MANAGE, order=80)
-register_nav("admin.units", _l("Units"), Permission.UNIT_MANAGE, order=81)
+register_nav("admin.users", _l("Users"), Permission.USER_MANAGE, order=80, group="admin")
+register_nav("admin.units", _l("Units"), Permission.UNIT_MANAGE, order=81, group="admin")
 
 from app.admin import views  # noqa: E402,F401

@@ -19,8 +19,9 @@ from app.core.permissions import Permission
 #: Web pages: a person's own tokens, administrators' clients; the documentation page.
 bp = Blueprint("api", __name__)
 
-register_nav("api.tokens", _l("API tokens"), Permission.API_TOKEN_OWN, order=90)
-register_nav("api.clients", _l("API clients"), Permission.API_CLIENT_MANAGE, order=91)
+register_nav("api.tokens", _l("API tokens"), Permission.API_TOKEN_OWN, order=90, group="admin")
+register_nav("api.clients", _l("API clients"), Permission.API_CLIENT_MANAGE, order=91,
+             group="admin")
 
 
 def openapi_settings(url_prefix: str) -> dict:

@@ -8,6 +8,6 @@ from app.core.permissions import Permission
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
-register_nav("audit.events", _l("Audit log"), Permission.AUDIT_VIEW, order=90)
+register_nav("audit.events", _l("Audit log"), Permission.AUDIT_VIEW, order=90, group="admin")
 
 from app.audit import views  # noqa: E402,F401

@@ -20,7 +20,7 @@ from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from app.core.caches import Store
-from app.core.navigation import active_entry, nav_for
+from app.core.navigation import active_entry, nav_groups
 from app.core.rendering import fragment
 
 _navbars = Store("layout.navbar", limit=256)
@@ -43,7 +43,7 @@ def navbar(context) -> Markup:
     kept = fragment(_navbars, (role, active, bool(unread)),
                     lambda: render_template("_layout/navbar.html", signed_in=signed_in,
                                             role=role, active=active, unread=unread,
-                                            nav_items=nav_for(user), slots=SLOTS))
+                                            nav_groups=nav_groups(user), slots=SLOTS))
     values = {"csrf": escape(generate_csrf()), "next": escape(request.full_path.rstrip("?")),
               "who": escape(user.display_name) if signed_in else "", "unread": str(unread)}
     return Markup(_SLOT.sub(lambda match: values[match.group(1)], kept))  # noqa: S704 - escaped

@@ -8,6 +8,6 @@ from app.core.permissions import Permission
 
 bp = Blueprint("firms", __name__, url_prefix="/firms")
 
-register_nav("firms.index", _l("Firms"), Permission.FIRM_VIEW, order=20)
+register_nav("firms.index", _l("Firms"), Permission.FIRM_VIEW, order=20, group="firms")
 
 from app.firms import models, views  # noqa: E402,F401

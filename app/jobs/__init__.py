@@ -36,7 +36,7 @@ from app.core.permissions import Permission
 
 bp = Blueprint("jobs", __name__, url_prefix="/admin/jobs")
 
-register_nav("jobs.index", _l("Jobs"), Permission.JOB_MANAGE, order=85)
+register_nav("jobs.index", _l("Jobs"), Permission.JOB_MANAGE, order=85, group="admin")
 
 from app.jobs import views  # noqa: E402, F401
 from app.jobs.definitions import JobDefinition, UnknownJobKind, job  # noqa: E402

@@ -52,10 +52,11 @@ from app.tickets import attachment_files, deadlines
 from app.tickets.models import Ticket
 
 register_nav("portal.my_tickets", _l("My requests"), P.PORTAL_USE, order=10)
-register_nav("portal.my_firm", _l("Firm profile"), P.PORTAL_USE, order=11)
+register_nav("portal.my_firm", _l("Firm profile"), P.PORTAL_USE, order=11, group="firms")
 register_nav("portal.intake", _l("Intake (handle now)"), P.TICKET_INTAKE, order=25)
 register_nav("portal.snippets", _l("Answer snippets"), P.SNIPPET_MANAGE, order=26)
-register_nav("portal.registrations", _l("Firm accounts"), P.FIRM_ACCOUNT_APPROVE, order=27)
+register_nav("portal.registrations", _l("Firm accounts"), P.FIRM_ACCOUNT_APPROVE, order=27,
+             group="firms")
 
 
 @bp.context_processor

@@ -9,7 +9,7 @@ from app.core.permissions import Permission
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 
-register_nav("projects.index", _l("Projects"), Permission.PROJECT_VIEW, order=45)
+register_nav("projects.index", _l("Projects"), Permission.PROJECT_VIEW, order=45, group="firms")
 
 from app.projects import models, panels, views  # noqa: E402,F401
 

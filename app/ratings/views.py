@@ -41,7 +41,7 @@ from app.tickets.queries import get_visible
 
 register_nav("ratings.follow_ups", _l("Follow-up ratings"), P.RATING_RECORD, order=28)
 register_nav("ratings.rectifications", _l("Rectifications"), P.RECTIFICATION_VIEW, order=29)
-register_nav("ratings.settings", _l("Rating settings"), P.RATING_CONFIGURE, order=90)
+register_nav("ratings.settings", _l("Rating settings"), P.RATING_CONFIGURE, order=90, group="admin")
 
 LABELS = {"status": RECTIFICATION_STATUS_LABELS, "classification": CLASSIFICATION_LABELS,
           "feedback": FEEDBACK_LEVEL_LABELS, "level": LEVEL_LABELS,

@@ -10,6 +10,6 @@ from app.reports import models  # noqa: F401 - the report indexes join the metad
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-register_nav("reports.dashboard", _l("Reports"), Permission.REPORT_VIEW, order=60)
+register_nav("reports.dashboard", _l("Reports"), Permission.REPORT_VIEW, order=60, group="reports")
 
 from app.reports import views  # noqa: E402,F401

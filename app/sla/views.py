@@ -40,8 +40,9 @@ from app.sla.forms import (
 )
 from app.sla.models import SlaPolicy
 
-register_nav("sla.calendar", _l("Working calendar"), Permission.CALENDAR_MANAGE, order=82)
-register_nav("sla.policies", _l("SLA policies"), Permission.SLA_MANAGE, order=83)
+register_nav("sla.calendar", _l("Working calendar"), Permission.CALENDAR_MANAGE, order=82,
+             group="admin")
+register_nav("sla.policies", _l("SLA policies"), Permission.SLA_MANAGE, order=83, group="admin")
 
 logger = logging.getLogger("ruyi.sla")
 

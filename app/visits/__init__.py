@@ -9,7 +9,7 @@ from app.core.permissions import Permission
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 
-register_nav("visits.index", _l("Visits"), Permission.VISIT_VIEW_UNIT, order=40)
+register_nav("visits.index", _l("Visits"), Permission.VISIT_VIEW_UNIT, order=40, group="firms")
 
 from app.visits import models, panels, views  # noqa: E402,F401
 

@@ -54,9 +54,26 @@ def test_the_kept_bar_carries_a_working_csrf_token(client, login_as, make):
 def test_the_active_entry_follows_the_page(client, login_as, make):
     login_as(make.user(Role.SUPERVISOR))
     queue = _navbar(client, "/tickets/")
-    assert 'class="nav-link active" href="/tickets/"' in queue
+    assert 'class="dropdown-item active" aria-current="page" href="/tickets/"' in queue
+    assert 'class="nav-link dropdown-toggle active"' in queue  # its menu too
     other = _navbar(client, "/notifications/")
-    assert 'class="nav-link active"' not in other and 'href="/tickets/"' in other
+    assert 'aria-current="page"' not in other and 'href="/tickets/"' in other
+    home = _navbar(client, "/home")
+    assert 'class="nav-link active" aria-current="page" href="/home"' in home
+
+
+def test_entries_are_grouped_in_menus_by_role(client, login_as, make):
+    """Four menus at most (work, firms & visits, reports, administration); a menu with a
+    single entry for the role is that entry's link."""
+    login_as(make.user(Role.ADMIN))
+    bar = _navbar(client, "/notifications/")
+    assert bar.count('data-bs-toggle="dropdown"') - 2 == bar.count('class="nav-item dropdown"')
+    assert 'data-group="admin"' in bar and 'href="/admin/users"' in bar
+    login_as(make.user(Role.FIRM_USER))
+    firm = _navbar(client, "/notifications/")
+    assert 'data-group="work"' in firm and ">My requests</a>" in firm
+    assert 'data-group="firms"' not in firm  # one entry: its own link
+    assert '<a class="nav-link" href="/portal/firm">Firm profile</a>' in firm
 
 
 def test_anonymous_visitors_get_the_language_switch_only(client):
@@ -87,3 +104,12 @@ def test_kept_pagination_shows_each_pages_own_position_and_links(app, client, lo
     assert 'href="/firms/?page=3"' in other and "q=" not in other
     caches.clear_all()
     assert _pager(client, "/firms/?q=&page=2") == second
+
+
+def test_the_favicon_is_the_static_icon(client):
+    """Browsers ask for /favicon.ico on every first visit: an icon, not a 404 in the log."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")
+    assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO header
+    assert 'rel="icon"' in client.get("/auth/login").get_data(as_text=True)

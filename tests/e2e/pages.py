@@ -19,5 +19,6 @@ def sign_out(page) -> None:
     toggler = page.locator(".navbar-toggler")
     if toggler.is_visible():
         toggler.click()
+    page.click("[data-testid=user-menu] > button")
     page.click("form[action$='/auth/logout'] button[type=submit]")
     page.wait_for_url("**/auth/login")
