@@ -372,13 +372,13 @@ def test_links_are_built_from_the_routes(app):
 
 
 def _route_patterns(tree: ast.AST) -> set[int]:
-    """The nodes of ``@bp.route("…")`` patterns and ``url_prefix="…"`` arguments: the
+    """The nodes of ``@bp.route("…")`` and ``add_url_rule("…")`` patterns and ``url_prefix="…"`` arguments: the
     routes themselves, where paths are written on purpose."""
     found = set()
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
-        if isinstance(node.func, ast.Attribute) and node.func.attr == "route":
+        if isinstance(node.func, ast.Attribute) and node.func.attr in ("route", "add_url_rule"):
             found.update(id(arg) for arg in node.args)
         found.update(id(k.value) for k in node.keywords if k.arg == "url_prefix")
     return found
