@@ -372,8 +372,8 @@ def test_links_are_built_from_the_routes(app):
 
 
 def _route_patterns(tree: ast.AST) -> set[int]:
-    """The nodes of ``@bp.route("…")`` and ``add_url_rule("…")`` patterns and ``url_prefix="…"`` arguments: the
-    routes themselves, where paths are written on purpose."""
+    """The nodes of ``@bp.route("…")`` and ``add_url_rule("…")`` patterns and ``url_prefix="…"``
+    arguments: the routes themselves, where paths are written on purpose."""
     found = set()
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
