@@ -201,6 +201,7 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     """``flask users``, ``demo``, ``firms``, ``calendar``, ``sla``, ``reports``."""
+    from app.audit.cli import audit_cli
     from app.auth.cli import users_cli
     from app.demo.cli import demo_cli
     from app.firms.cli import firms_cli
@@ -208,6 +209,7 @@ def register_cli(app: Flask) -> None:
     from app.reports.cli import reports_cli
     from app.sla.cli import calendar_cli, sla_cli
 
+    app.cli.add_command(audit_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(firms_cli)

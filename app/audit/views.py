@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.audit import bp
+from app.audit import bp, chain
 from app.audit import jobs as audit_jobs
 from app.audit.forms import AuditFilterForm
 from app.audit.queries import audit_query
@@ -29,7 +29,8 @@ def _filtered(form: AuditFilterForm) -> sa.Select:
 def events():
     """Filterable audit log."""
     form = AuditFilterForm(request.args)
-    return render_template("audit/events.html", form=form, page=paginate(_filtered(form)))
+    return render_template("audit/events.html", form=form, page=paginate(_filtered(form)),
+                           verification=chain.last_verification())
 
 
 @bp.route("/export.<any(csv, xlsx):fmt>", methods=["POST"])
