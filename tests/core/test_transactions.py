@@ -142,6 +142,7 @@ COMMITTING_MODULES = {
     "db.py": "the SQLite connection's own commit (it lets the next writer in)",
     "tickets/scan.py": "the SLA scan commits after each batch of tickets (a long job)",
     "demo/tickets.py": "a savepoint around the generated history",
+    "audit/chain.py": "the audit chain is sealed in batches of 10,000, each its own transaction",
     "jobs/runner.py": "the job engine: a job's state and its work in their own transactions",
     "jobs/schedules.py": "the job engine: a period's job is taken in its own transaction",
     "jobs/housekeeping.py": "the job engine: each clean-up commits on its own",
