@@ -41,6 +41,8 @@ def test_the_scan_the_weekly_report_the_calendar_check_and_the_clean_up_are_sche
         "reports.send_weekly": "0 8 * * 1",
         "sla.calendar_warning": "0 9 * * *",
         "jobs.cleanup": "30 3 * * *",
+        "audit.seal": "*/5 * * * *",
+        "audit.verify": "20 * * * *",
     }
     periodic = {task.__name__ for task in huey._registry._periodic_tasks}
     assert {"schedule.sla.scan", "schedule.reports.send_weekly",
