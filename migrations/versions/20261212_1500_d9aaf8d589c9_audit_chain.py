@@ -8,15 +8,15 @@ does not hash them itself: the hash is over the values as the application reads 
 migration (importing nothing from the application) would have to copy and could get wrong.
 
 Revision ID: d9aaf8d589c9
-Revises: 5d0e7a1c9b32
-Create Date: 2026-12-11 14:00:00
+Revises: 5e1a7c2d9b30
+Create Date: 2026-12-12 15:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "d9aaf8d589c9"
-down_revision = "5d0e7a1c9b32"
+down_revision = "5e1a7c2d9b30"
 branch_labels = None
 depends_on = None
 
