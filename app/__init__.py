@@ -203,6 +203,7 @@ def register_cli(app: Flask) -> None:
     """``flask users``, ``demo``, ``firms``, ``calendar``, ``sla``, ``reports``."""
     from app.audit.cli import audit_cli
     from app.auth.cli import users_cli
+    from app.core.backup import backup_command, restore_command
     from app.demo.cli import demo_cli
     from app.firms.cli import firms_cli
     from app.jobs.cli import jobs_cli
@@ -211,6 +212,8 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(audit_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(demo_cli)
     app.cli.add_command(firms_cli)
     app.cli.add_command(calendar_cli)

@@ -25,7 +25,8 @@ def verify() -> None:
     removed or re-ordered."""
     result = commit_or_stop(lambda: verify_and_record("cli"))
     if result["ok"]:
-        click.echo(f"Audit chain intact: {result['checked']} rows checked.")
+        click.echo(f"Audit chain intact: {result['checked']} rows checked in "
+                   f"{result['seconds']:.2f} s.")
         return
     raise click.ClickException(
         f"Audit chain broken: {result['broken']} of {result['checked']} rows; first broken: "

@@ -78,7 +78,8 @@ def verify_and_record(via: str) -> dict:
         logger.error("audit chain broken: %s rows, first audit event #%s (%s)", verdict.broken,
                      verdict.first_broken_event_id, verdict.reason)
     return {"ok": verdict.ok, "checked": verdict.checked, "broken": verdict.broken,
-            "first_broken_event": verdict.first_broken_event_id, "reason": verdict.reason}
+            "first_broken_event": verdict.first_broken_event_id, "reason": verdict.reason,
+            "seconds": verdict.seconds}
 
 
 schedule("audit.seal", "*/5 * * * *")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request, session
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -151,6 +154,11 @@ def register_error_handlers(app: Flask) -> None:
                            kind="invalid" if error.code == 422 else None)
         return render_error(error.code or 500)
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error: Exception):
+        return unavailable_page(error)
+
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         if isinstance(error, HTTPException):
@@ -158,6 +166,49 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         return render_error(500)
+
+
+#: Seconds a client is asked to wait when the database does not answer.
+RETRY_AFTER = 15
+
+
+def _locale_without_database() -> str:
+    """The page's language from the session cookie or the browser (a signed-in user's own
+    preference is in the database, which is not answering)."""
+    from app.core.i18n import negotiate
+
+    supported = current_app.config["LANGUAGES"]
+    try:
+        chosen = session.get("lang")
+    except Exception:  # the session may live in the database too
+        chosen = None
+    if chosen in supported:
+        return chosen
+    return negotiate(request.accept_languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def unavailable_page(error: Exception):
+    """503 while the database cannot be reached (restart, fail-over, network): a page made
+    without the database, saying that nothing was saved and to try again. The pool checks
+    each connection before use (``pool_pre_ping``), so the site recovers by itself."""
+    with contextlib.suppress(Exception):
+        db.session.rollback()
+    with contextlib.suppress(Exception):
+        db.session.remove()
+    logger.warning("database unavailable on %s %s: %s", request.method, request.path,
+                   str(error).splitlines()[0][:300] if str(error) else type(error).__name__)
+    headers = {"Retry-After": str(RETRY_AFTER)}
+    if "_login_user" not in g:  # the page is made as for a visitor: the user is not loaded
+        g._login_user = current_app.login_manager.anonymous_user()
+    with force_locale(_locale_without_database()):
+        title = _("Service temporarily unavailable")
+        text = _("The database is not answering right now. Nothing was saved: please try "
+                 "again in a moment.")
+        if wants_problem():
+            return problem(503, title, text, headers=headers)
+        if wants_json():
+            return jsonify(error=title, message=text, status=503), 503, headers
+        return render_template("errors/unavailable.html", title=title, text=text), 503, headers
 
 
 #: A refused body up to this much over ``MAX_CONTENT_LENGTH`` is read to its end before the
