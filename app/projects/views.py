@@ -3,6 +3,8 @@ and the stage template (administrators)."""
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -18,7 +20,14 @@ from app.extensions import db
 from app.firms.models import Firm
 from app.projects import bp, queries, services
 from app.projects.forms import LinkTicketForm, ProjectForm, StageForm, TemplateForm
-from app.projects.models import STAGE_STATUS_LABELS, Project, ProjectStage, StageTemplate
+from app.projects.models import (
+    STAGE_STATUS_LABELS,
+    Project,
+    ProjectStage,
+    StageStatus,
+    StageTemplate,
+)
+from app.tickets.models.enums import STATUS_LABELS
 from app.tickets.queries import get_visible_by_reference
 
 P = Permission
@@ -88,8 +97,22 @@ def detail(project_id: int):
     return render_template(
         "projects/detail.html", project=project, can_manage=project.can_manage(current_user),
         tickets=db.session.scalars(queries.project_tickets(project.id)).all(),
-        events=db.session.scalars(queries.timeline(project.id)).all(),
+        events=[(event, _event_text(event))
+                for event in db.session.scalars(queries.timeline(project.id))],
+        ticket_status_labels=STATUS_LABELS,
         link_form=link_form, stage_forms=stage_forms)
+
+
+#: A stage change is stored as "pending → in_progress": shown with the statuses' labels.
+STAGE_CHANGE = re.compile(r"^(\w+) → (\w+)$")
+
+
+def _event_text(event) -> str:
+    """A timeline entry in the reader's words: stage statuses through their labels."""
+    change = STAGE_CHANGE.match(event.text or "") if event.action == "stage" else None
+    if change and all(part in STAGE_STATUS_LABELS for part in change.groups()):
+        return " → ".join(str(STAGE_STATUS_LABELS[StageStatus(part)]) for part in change.groups())
+    return event.text or ""
 
 
 @bp.route("/stages/<int:stage_id>", methods=["POST"])

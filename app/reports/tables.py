@@ -23,6 +23,7 @@ from app.reports.queries import (
     evaluate,
     group_names,
 )
+from app.sla.working_time import WorkingTime, working_time_left
 from app.tickets.models.enums import STATUS_LABELS
 
 
@@ -135,11 +136,18 @@ def _cells(reference, title, status, unit, handler, category, created, dispatche
 
 
 def working_days_left(calendar, now, due) -> float | None:
-    """Working days from now to the deadline (negative when overdue), one decimal."""
+    """Working days from now to the deadline in office hours (negative when overdue, one
+    decimal, never -0.0; :mod:`app.sla.working_time`)."""
+    left = working_time(calendar, now, due)
+    return left.days if left is not None else None
+
+
+def working_time(calendar, now, due) -> WorkingTime | None:
+    """The working time left to ``due``; None without a deadline or a calendar for it."""
     if calendar is None or due is None:
         return None
     try:
-        return round(calendar.working_seconds_between(now, due) / 86400, 1)
+        return working_time_left(due, now, calendar)
     except Exception:  # a deadline in a year without a calendar: show nothing, never a 500
         return None
 

@@ -33,6 +33,7 @@ from app.reports.queries import (
     Subset,
 )
 from app.sla.services import load_calendar
+from app.sla.working_time import describe
 
 
 class RowPagination(SelectPagination):
@@ -167,8 +168,13 @@ def _most_urgent(ctx: Context, subset: Subset, limit: int = 10) -> list:
     rows = queries.drill_rows(Fact.OPEN, subset, ctx)
     calendar = load_calendar()
     # The first rows are chosen among the narrow fact rows; only they join the tickets.
-    return [(t, tables.working_days_left(calendar, ctx.now, t.due_at)) for t, _at, _v, _total
+    return [(t, _left_text(tables.working_time(calendar, ctx.now, t.due_at)))
+            for t, _at, _v, _total
             in db.session.execute(queries.drill_page(rows, Fact.OPEN, 0, limit))]
+
+
+def _left_text(left) -> str | None:
+    return describe(left) if left is not None else None
 
 
 def _drill_arguments(args=None):

@@ -421,6 +421,7 @@ def _close(step: Step, kind: ClosureKind, level: int | None = None) -> None:
         t.rating_level = level
     step.event_data = {**_met(step, SlaStep.FOLLOW_UP, t.follow_up_due_at),
                        "closure": str(kind), **({"level": level} if level else {})}
+    notify.closed(t, step.actor)
 
 
 def _rating_level(value) -> int:

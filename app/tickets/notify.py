@@ -21,6 +21,7 @@ from app.extensions import db
 from app.notifications.services import add_in_app, notify, notify_all
 from app.tickets.deadlines import local_text
 from app.tickets.models import Ticket
+from app.tickets.models.enums import EXTENSION_STATUS_LABELS
 
 # -- to the requester --------------------------------------------------------------------------
 
@@ -66,9 +67,17 @@ def deadline_recomputed(ticket: Ticket, years: str, before: datetime,
 
 
 def reply_approved(ticket: Ticket) -> None:
-    """The approved reply."""
+    """The approved reply, to the requester and to the member of staff who recorded it."""
     _requester(ticket, _("Reply to your request %(ref)s", ref=ticket.reference),
                ticket.reply_text or "")
+    _creator(ticket, _("Ticket %(ref)s that you recorded has been answered",
+                       ref=ticket.reference), ticket.reply_text or "")
+
+
+def closed(ticket: Ticket, actor) -> None:
+    """The member of staff who recorded the ticket learns it is closed (follow-through)."""
+    _creator(ticket, _("Ticket %(ref)s that you recorded is closed", ref=ticket.reference),
+             ticket.final_reply_text or ticket.reply_text or "", actor=actor)
 
 
 def final_reply(ticket: Ticket) -> None:
@@ -94,8 +103,9 @@ def return_refused(ticket: Ticket, reason: str | None) -> None:
 
 def extension_decided(ticket: Ticket, decision: str, reason: str | None) -> None:
     """The assignee (or the lead unit) learns the decision on its extension request."""
+    label = EXTENSION_STATUS_LABELS.get(decision, decision)  # the reader's words, not the code
     _assignee(ticket, _("Extension of %(ref)s: %(decision)s", ref=ticket.reference,
-                        decision=decision), reason or "")
+                        decision=label), reason or "")
 
 
 def reply_awaits_approval(ticket: Ticket, text: str) -> None:
@@ -170,6 +180,16 @@ def _assignee(ticket: Ticket, subject: str, body: str) -> None:
         notify(ticket.assignee, subject, body, ticket_link(ticket), ticket=ticket.reference)
     else:
         _units(ticket, [ticket.lead_unit], subject, body)
+
+
+def _creator(ticket: Ticket, subject: str, body: str, actor=None) -> None:
+    """The member of staff who recorded the ticket (from a visit, at intake, for a firm),
+    unless they did this themselves; firm accounts are told as requesters."""
+    creator = ticket.created_by
+    if (creator is None or creator.role == Role.FIRM_USER or not creator.is_active
+            or creator.id == getattr(actor, "id", None)):
+        return
+    notify(creator, subject, body, ticket_link(ticket), ticket=ticket.reference)
 
 
 def _requester(ticket: Ticket, subject: str, body: str | None) -> None:

@@ -23,6 +23,7 @@ from app.core.rendering import translated
 from app.core.search import key_contains, like_pattern, normalise_query
 from app.extensions import db
 from app.sla.enums import DemandType, ServiceMode, SlaStatus, Urgency
+from app.sla.working_time import WorkingTime, describe, working_time_left
 from app.tickets import queries_sql
 from app.tickets.deadlines import CURRENT_DEADLINE, provisional_bit
 from app.tickets.models import (
@@ -47,10 +48,11 @@ def visibility_clause(user) -> sa.ColumnElement[bool]:
         return sa.true()
     if user.can(Permission.TICKET_VIEW_UNIT):
         if user.unit_id is None:
-            return sa.false()
+            return Ticket.created_by_id == user.id
         assisting = sa.exists().where(TicketAssistingUnit.ticket_id == Ticket.id,
                                       TicketAssistingUnit.unit_id == user.unit_id)
-        return sa.or_(Ticket.lead_unit_id == user.unit_id, assisting)
+        return sa.or_(Ticket.lead_unit_id == user.unit_id, assisting,
+                      Ticket.created_by_id == user.id)
     if user.can(Permission.TICKET_VIEW_OWN):
         if getattr(user, "tracking_ticket_id", None) is not None:
             return Ticket.id == user.tracking_ticket_id  # a tracking link opens one ticket
@@ -597,25 +599,28 @@ def deadline_rows(ticket: Ticket, now) -> list[dict]:
             status = SlaStatus.OVERDUE
         else:
             status = ticket.sla_status if ticket.due_at == due else SlaStatus.ON_TRACK
+        left = days_left(due) if done is None else None
         rows.append({"label": label, "due_at": due, "done_at": done, "status": status,
-                     "days_left": days_left(due) if done is None else None,
-                     "provisional": provisional})
+                     "days_left": left.days if left is not None else None,
+                     "left_text": describe(left) if left is not None else None,
+                     "late": left is not None and left.late, "provisional": provisional})
     return rows
 
 
 def _days_left(ticket: Ticket, now):
-    """``days_left(due)``: working days left (negative once late), for the countdown; None
-    without a calendar. The ticket's SLA context is built once, when a deadline first asks."""
+    """``days_left(due)``: the working time left (:mod:`app.sla.working_time`, office hours of
+    working days; late once negative), for the countdown; None without a calendar. The
+    ticket's SLA context is built once, when a deadline first asks."""
     from app.sla.calendar import CalendarNotConfigured
     from app.tickets import deadlines
 
     sla = None
 
-    def days_left(due) -> float | None:
+    def days_left(due) -> WorkingTime | None:
         nonlocal sla
         try:
             sla = sla or deadlines.for_ticket(ticket)
-            return round(sla.working_days_left(now, due), 1)
+            return working_time_left(due, now, sla.calendar, sla.office_hours)
         except CalendarNotConfigured:
             return None
 

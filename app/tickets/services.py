@@ -49,6 +49,7 @@ from app.tickets.models import (
     Urgency,
     format_reference,
 )
+from app.tickets.models.enums import STATUS_LABELS
 from app.tickets.workflow import (
     ACTIONS,
     REQUIRED_LABELS,
@@ -204,7 +205,7 @@ def transition(ticket: Ticket, name: str, actor: User | None, *,
         raise PermissionDenied(_("You may not do this on this ticket."))
     if ticket.status not in spec.sources:
         raise InvalidTransition(_("This action is not possible while the ticket is %(state)s.",
-                                  state=ticket.status.value))
+                                  state=STATUS_LABELS[ticket.status]))
     blocked = refusal(spec, ticket)
     if blocked is not None:
         raise InvalidTransition(str(blocked))

@@ -107,3 +107,22 @@ def test_ticket_page_names_the_project_stage(make, client, login_as):
     login_as(make.user(Role.DISPATCHER))
     page = client.get(f"/tickets/{ticket.reference}").get_data(as_text=True)
     assert f"/projects/{project.id}" in page and "签约落地" in page
+
+
+def test_project_page_shows_stage_history_and_ticket_states_by_their_labels(make, client,
+                                                                             login_as):
+    """Issue 16: never "pending → in_progress" or "submitted" on a project page."""
+    project = make.project()
+    services.update_stage(project.stages[1], services.StageData("in_progress", None, None),
+                          project.commissioner)
+    ticket = make.ticket(project.commissioner, firm=project.firm, requester=None)
+    services.link_ticket(project, ticket, project.commissioner)
+    db.session.commit()
+    login_as(make.user(Role.SUPERVISOR))
+    page = client.get(f"/projects/{project.id}",
+                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    timeline = page[page.index('data-testid="timeline"'):]
+    assert "Not started → In progress" in timeline
+    assert "pending → in_progress" not in page and "in_progress" not in timeline
+    tickets = page[page.index('id="tickets"'):page.index('data-testid="timeline"')]
+    assert "· Submitted" in tickets and "· submitted" not in tickets

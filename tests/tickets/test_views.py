@@ -132,9 +132,11 @@ def test_ticket_page_lists_the_extension_awaiting_the_supervisor(ticket_in, cast
 
 def test_deadlines_show_working_days_left(ticket_in, cast, login_as, frozen_clock):
     ticket = ticket_in(S.IN_PROGRESS)  # dispatched Monday 2026-03-02 10:00, due end of 03-09
-    page = login_as(cast.handler).get(f"/tickets/{ticket.reference}").get_data(as_text=True)
+    page = login_as(cast.handler).get(f"/tickets/{ticket.reference}",
+                                      headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert 'data-testid="deadlines"' in page
-    assert "5.6" in page  # 14 h of Monday plus five whole working days
+    # office hours only: Monday 10:00–12:00 and 13:30–17:30, then five whole working days
+    assert "5 working days 6 h left" in page
 
 
 def test_firm_sees_the_reply_only_once_approved(ticket_in, cast, login_as):

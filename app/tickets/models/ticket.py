@@ -266,9 +266,14 @@ class Ticket(TimestampMixin, db.Model):
         return (firm_id is not None and firm_id == self.firm_id) or (
             self.created_by_id is not None and self.created_by_id == getattr(user, "id", None))
 
+    def was_created_by(self, user) -> bool:
+        """``user`` recorded this ticket."""
+        return self.created_by_id is not None and self.created_by_id == getattr(user, "id", None)
+
     def can_view(self, user) -> bool:
-        """DOMAIN §1: firms see their own tickets, units those they lead or assist,
-        dispatchers and supervisors all; admins and auditors none.
+        """DOMAIN §1: firms see their own tickets, units those they lead or assist (and the
+        member of staff who recorded one sees it), dispatchers and supervisors all; admins and
+        auditors none.
 
         :func:`app.tickets.queries.visible_tickets` applies the same rule in SQL.
         """
@@ -277,7 +282,8 @@ class Ticket(TimestampMixin, db.Model):
         if user.can(Permission.TICKET_VIEW_ALL):
             return True
         if user.can(Permission.TICKET_VIEW_UNIT):
-            return self.involves_unit(user.unit_id)
+            # whoever recorded it (from a visit, at intake, for a firm) follows it through
+            return self.involves_unit(user.unit_id) or self.was_created_by(user)
         if user.can(Permission.TICKET_VIEW_OWN):
             return self.belongs_to_firm_user(user)
         return False
