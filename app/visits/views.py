@@ -124,9 +124,10 @@ def index():
 def _visit_form(firm: Firm, visit: Visit | None = None) -> VisitForm:
     form = VisitForm(obj=visit) if visit is not None and request.method == "GET" else VisitForm()
     staff = _staff()
-    form.lead_visitor_id.choices = options([(u.id, u.display_name) for u in staff])
-    form.other_visitor_ids.choices = options([(u.id, f"{u.display_name} · "
-                                               f"{u.unit.name if u.unit else ''}") for u in staff])
+    # name · unit in both lists: two officers of the same name are told apart by their unit
+    people = [(u.id, f"{u.display_name} · {u.unit.name if u.unit else ''}") for u in staff]
+    form.lead_visitor_id.choices = options(people)
+    form.other_visitor_ids.choices = options(people)
     contacts = db.session.scalars(sa.select(Contact).where(Contact.firm_id == firm.id)
                                   .order_by(Contact.is_primary.desc(), Contact.id)).all()
     form.contact_ids.choices = options([(c.id, f"{c.name} · {c.title or ''}") for c in contacts])

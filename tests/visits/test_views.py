@@ -155,3 +155,17 @@ def test_adding_issue_rows_stops_at_the_limit_without_an_error(client, login_as,
     response = client.post(path, data=data)
     assert response.status_code == 200
     assert response.get_data(as_text=True).count('data-testid="issue-row"') == 30
+
+
+def test_the_lead_visitor_list_tells_namesakes_apart_by_unit(client, login_as, crew, make):
+    """Issue 16: two officers of one name in the lead-visitor list, each with its unit."""
+    from app.auth.models import Role
+
+    other_unit = make.unit(name="另一个局")
+    make.user(Role.HANDLER, display_name=crew.handler.display_name, unit=other_unit)
+    db.session.commit()
+    login_as(crew.handler)
+    page = client.get(f"/visits/new/{crew.firm.id}").get_data(as_text=True)
+    lead = page.split('name="lead_visitor_id"', 1)[1].split("</select>", 1)[0]
+    assert f">{crew.handler.display_name} · {crew.unit.name}<" in lead
+    assert f">{crew.handler.display_name} · 另一个局<" in lead
