@@ -2,6 +2,7 @@
 
 import flask
 from babel import support
+from werkzeug.utils import cached_property
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SubmitField
@@ -10,6 +11,10 @@ from wtforms.i18n import messages_path
 
 from app.core.caches import memo
 from app.core.i18n import locale_name
+from app.core.text import bind_with_text_rule, clean_args
+
+#: Every form's fields get the one rule for text input first (``core/text.py``).
+FlaskForm.Meta.bind_field = bind_with_text_rule
 
 #: WTForms ships Simplified Chinese as ``zh`` and Traditional as ``zh_TW``; looked up as
 #: ``zh_Hant``, gettext would fall back to ``zh`` and show Traditional readers Simplified text.
@@ -31,6 +36,15 @@ class Request(flask.Request):
     @property
     def wtforms_translations(self) -> support.Translations:
         return wtforms_catalogue(locale_name())
+
+    @cached_property
+    def args(self):
+        """The query string without control characters (``core/text.py``): every search and
+        list filter reads them through here."""
+        args = super().args
+        pairs = list(args.items(multi=True))
+        cleaned = clean_args(pairs)
+        return args if cleaned == pairs else type(args)(cleaned)
 
 
 class ConfirmForm(FlaskForm):

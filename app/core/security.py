@@ -7,6 +7,7 @@ from collections.abc import Callable
 from flask import Flask, current_app, g, request
 from flask_login import current_user
 
+from app.core.text import refuse_control_characters_in_path
 from app.extensions import login_manager
 
 #: Endpoints of installed packages that serve static files.
@@ -82,5 +83,6 @@ def _security_headers(response):
 
 def register_security(app: Flask) -> None:
     """Install the sign-in gate and the response headers."""
+    app.url_value_preprocessor(refuse_control_characters_in_path)
     app.before_request(_require_sign_in)
     app.after_request(_security_headers)
