@@ -2,9 +2,9 @@
 
 import flask
 from babel import support
-from werkzeug.utils import cached_property
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.utils import cached_property
 from wtforms import SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.i18n import messages_path

@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from app.core.permissions import Permission
+from app.tickets.models import Ticket
+from app.tickets.queries import visibility_clause as ticket_visibility
 from app.projects.models import (
     FINISHED_STAGE_STATES,
     Project,
@@ -67,9 +69,14 @@ def firm_projects(firm_id: int, user) -> sa.Select:
     return visible_projects(user).where(Project.firm_id == firm_id).order_by(Project.id.desc())
 
 
-def project_tickets(project_id: int) -> sa.Select:
-    """Tickets linked to the project, with their stage."""
-    return (sa.select(ProjectTicket).where(ProjectTicket.project_id == project_id)
+def project_tickets(project_id: int, user) -> sa.Select:
+    """Tickets linked to the project, each with ``may_open``: whether ``user`` may open the
+    ticket (the tickets' own rule). A project spans units; a reader sees the other units'
+    tickets only as "a ticket of another unit", never their reference, title or status."""
+    may_open = sa.case((ticket_visibility(user), True), else_=False).label("may_open")
+    return (sa.select(ProjectTicket, may_open)
+            .join(Ticket, Ticket.id == ProjectTicket.ticket_id)
+            .where(ProjectTicket.project_id == project_id)
             .order_by(ProjectTicket.linked_at))
 
 

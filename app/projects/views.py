@@ -96,7 +96,7 @@ def detail(project_id: int):
         stage_forms[stage.id] = form
     return render_template(
         "projects/detail.html", project=project, can_manage=project.can_manage(current_user),
-        tickets=db.session.scalars(queries.project_tickets(project.id)).all(),
+        tickets=db.session.execute(queries.project_tickets(project.id, current_user)).all(),
         events=[(event, _event_text(event))
                 for event in db.session.scalars(queries.timeline(project.id))],
         ticket_status_labels=STATUS_LABELS,

@@ -409,6 +409,11 @@ class VisitPlan(TimestampMixin, db.Model):
     campaign = relationship("Campaign")
     visit = relationship("Visit")
 
+    def can_be_completed_by(self, user) -> bool:
+        """A plan is done by its owner's visit, or when a supervisor (who plans for others)
+        records it; anyone else's visit leaves it planned (issue 15, finding 5)."""
+        return self.user_id == user.id or user.can(Permission.VISIT_CAMPAIGN_MANAGE)
+
     def display_status(self, today: date) -> str:
         """``overdue`` when still planned after its date (derived from the clock)."""
         if self.status == PlanStatus.PLANNED and self.planned_on < today:

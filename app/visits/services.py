@@ -243,7 +243,8 @@ def record_visit(data: VisitData, actor: User) -> Visit:
     db.session.flush()
     for issue in data.issues:
         _new_issue(visit, issue, actor)
-    if data.plan is not None and data.plan.status == PlanStatus.PLANNED:
+    if data.plan is not None and data.plan.status == PlanStatus.PLANNED \
+            and data.plan.can_be_completed_by(actor):
         data.plan.status, data.plan.visit_id = PlanStatus.DONE, visit.id
     db.session.flush()
     audit.record("visit.create", actor=actor, obj=visit,

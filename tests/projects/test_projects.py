@@ -126,3 +126,23 @@ def test_project_page_shows_stage_history_and_ticket_states_by_their_labels(make
     assert "pending → in_progress" not in page and "in_progress" not in timeline
     tickets = page[page.index('id="tickets"'):page.index('data-testid="timeline"')]
     assert "· Submitted" in tickets and "· submitted" not in tickets
+def test_a_project_page_hides_the_tickets_the_reader_may_not_open(make, client, login_as):
+    """Issue 15, finding 4: a stage owner of another unit saw the linked tickets' titles."""
+    project = make.project()
+    ticket = make.ticket(project.commissioner, firm=project.firm, requester=None,
+                         title="机密诉求标题")
+    services.link_ticket(project, ticket, make.user(Role.SUPERVISOR))
+    owner = make.user(Role.HANDLER)
+    services.update_stage(project.stages[2], services.StageData(
+        "pending", owner.unit_id, date(2026, 12, 31)), project.commissioner)
+    db.session.commit()
+    assert not ticket.can_view(owner) and project.can_view(owner)
+    login_as(owner)
+    page = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    linked = page.split('data-testid="project-tickets"')[1].split("</ul>")[0]
+    assert "A ticket of another unit" in linked
+    assert ticket.reference not in linked and "机密诉求标题" not in linked
+    assert "submitted" not in linked
+    login_as(make.user(Role.DISPATCHER))
+    page = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert "机密诉求标题" in page and f"/tickets/{ticket.reference}" in page

@@ -115,3 +115,14 @@ def test_recording_the_visit_marks_the_plan_done(make, frozen_clock, crew):
     plan = services.plan_visit(crew.handler, crew.firm, date(2026, 3, 2), crew.handler)
     visit = make.visit(crew.firm, crew.handler, plan=plan)
     assert plan.status == "done" and plan.visit_id == visit.id
+
+
+def test_a_visit_completes_only_its_owners_plan(make, frozen_clock, crew):
+    """Issue 15, finding 5: another unit's handler marked someone else's plan done."""
+    plan = services.plan_visit(crew.handler, crew.firm, date(2026, 3, 2), crew.handler)
+    make.visit(crew.firm, crew.stranger, plan=plan)
+    assert plan.status == "planned" and plan.visit_id is None
+    make.visit(crew.firm, crew.colleague, plan=plan)
+    assert plan.status == "planned"
+    visit = make.visit(crew.firm, crew.supervisor, plan=plan)
+    assert plan.status == "done" and plan.visit_id == visit.id
