@@ -8,8 +8,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from app.core.permissions import Permission
-from app.tickets.models import Ticket
-from app.tickets.queries import visibility_clause as ticket_visibility
 from app.projects.models import (
     FINISHED_STAGE_STATES,
     Project,
@@ -17,6 +15,8 @@ from app.projects.models import (
     ProjectStage,
     ProjectTicket,
 )
+from app.tickets.models import Ticket
+from app.tickets.queries import visibility_clause as ticket_visibility
 
 
 def visibility_clause(user) -> sa.ColumnElement[bool]:
