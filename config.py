@@ -41,6 +41,12 @@ def _env_schedules(name: str) -> dict[str, str]:
     return {kind.strip(): cron.strip() for kind, _, cron in entries if kind.strip()}
 
 
+def _env_seconds(name: str, default: str) -> tuple[int, ...]:
+    """``60,300,900`` → ``(60, 300, 900)``."""
+    value = os.environ.get(name) or default
+    return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
+
+
 class ConfigError(RuntimeError):
     """Raised when a configuration cannot start safely (e.g. production without a secret)."""
 
@@ -138,6 +144,17 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "ruyi@localhost")
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # The outbox (app/notifications/outbox.py): every message is a row, delivered by a job.
+    #: Seconds before the 2nd, 3rd… try of a failed message: 5 tries over about an hour,
+    #: then the message is marked failed and shown on /admin/outbox.
+    OUTBOX_RETRY_DELAYS = _env_seconds("OUTBOX_RETRY_DELAYS", "60,300,900,2400")
+    #: A message claimed this long ago by a consumer that never said how it went is taken as
+    #: abandoned (the consumer died) and sent again by the sweep.
+    OUTBOX_CLAIM_SECONDS = _env_int("OUTBOX_CLAIM_SECONDS", 300)
+    #: Messages per delivery task (one SMTP session or HTTP connection each).
+    OUTBOX_BATCH = _env_int("OUTBOX_BATCH", 50)
+    #: Sent messages are kept this many days, then removed by the daily clean-up.
+    OUTBOX_KEEP_DAYS = _env_int("OUTBOX_KEEP_DAYS", 30)
 
     # Background jobs (app/jobs, Huey). The job store: SQLite beside the database on one
     # machine, Redis (with persistence) shared by every web server and consumer on several.

@@ -94,6 +94,7 @@ JOB_MODULES = (
     "app.firms.jobs",
     "app.audit.jobs",
     "app.exports.files",
+    "app.notifications.jobs",
 )
 
 
@@ -117,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     from app.firms import bp as firms_bp
     from app.jobs import bp as jobs_bp
     from app.main import bp as main_bp
+    from app.notifications import admin_bp as outbox_bp
     from app.notifications import bp as notifications_bp
     from app.portal import bp as portal_bp
     from app.projects import bp as projects_bp
@@ -128,7 +130,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (main_bp, auth_bp, admin_bp, audit_bp, firms_bp, sla_bp, tickets_bp,
                       portal_bp, ratings_bp, visits_bp, projects_bp, reports_bp,
-                      notifications_bp, jobs_bp, exports_bp):
+                      notifications_bp, outbox_bp, jobs_bp, exports_bp):
         app.register_blueprint(blueprint)
     # Browsers ask for /favicon.ico whatever the page says: the static icon, not a 404.
     app.add_url_rule("/favicon.ico", endpoint="static", defaults={"filename": "favicon.ico"})

@@ -1,16 +1,18 @@
 """Notify users in-app and by e-mail in one call, inside the caller's transaction.
 
-The row is flushed with the change that causes it and the mail waits for the commit
-(:mod:`app.core.mail`), so a rolled-back change notifies nobody, on either channel.
+The in-app row is flushed with the change that causes it, and the e-mail is an outbox row
+written in the same transaction (:mod:`app.notifications.outbox`), delivered by a job after
+the commit; a rolled-back change notifies nobody, on either channel.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.core import audit, mail
+from app.core import audit
 from app.core.clock import now_utc
 from app.extensions import db
+from app.notifications import outbox
 from app.notifications.models import Notification
 
 TEXT_LIMIT = 2000
@@ -27,16 +29,16 @@ def add_in_app(user, subject: str, text: str, link: str | None = None) -> Notifi
 def notify(user, subject: str, text: str, link: str | None = None, **tags) -> Notification:
     """Add the in-app row for ``user`` and queue the same message to their address."""
     note = add_in_app(user, subject, text, link)
-    mail.queue(user.email, subject, text or "", **tags)
+    outbox.put("email", user.email, subject=subject, body=text or "", recipient=user,
+               tags=tags or None)
     return note
 
 
 def notify_all(users, subject: str, text: str, link: str | None = None, **tags) -> None:
-    """:func:`notify` each user once, with a single e-mail to all their addresses."""
+    """:func:`notify` each user once (one e-mail each, in their own outbox row)."""
     users = list({u.id: u for u in users if u is not None}.values())
     for user in users:
-        add_in_app(user, subject, text, link)
-    mail.queue([u.email for u in users], subject, text or "", **tags)
+        notify(user, subject, text, link, **tags)
 
 
 def unread_count(user) -> int:
