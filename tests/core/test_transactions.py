@@ -147,6 +147,8 @@ COMMITTING_MODULES = {
     "jobs/schedules.py": "the job engine: a period's job is taken in its own transaction",
     "jobs/housekeeping.py": "the job engine: each clean-up commits on its own",
     "jobs/services.py": "the job engine: the sweep of lost jobs is its own transaction",
+    "notifications/delivery.py": "the outbox: a claim, and each message's outcome, commit at "
+                                 "once (a message sent is recorded before the next is sent)",
 }
 
 
