@@ -3,7 +3,7 @@ delivered by a job; notifications keep a message key and its parameters (issue 1
 in the reader's language.
 
 Revision ID: 4ff1fea48abd
-Revises: 5e1a7c2d9b30
+Revises: d9aaf8d589c9
 Create Date: 2026-12-05 14:07:43.545356
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '4ff1fea48abd'
-down_revision = '5e1a7c2d9b30'
+down_revision = 'd9aaf8d589c9'
 branch_labels = None
 depends_on = None
 
