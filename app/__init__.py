@@ -71,6 +71,7 @@ def _instance_secret_key(instance_path: str) -> str:
 def register_extensions(app: Flask) -> None:
     """Bind the extensions created in :mod:`app.extensions`."""
     from app.core.i18n import select_locale
+    from app.core.sessions import SessionCookies
     from app.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -78,6 +79,7 @@ def register_extensions(app: Flask) -> None:
                                                      "migrations"))
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
+    app.session_interface = SessionCookies()
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)

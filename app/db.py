@@ -213,7 +213,8 @@ def _sqlite_on_begin(conn):
         raise
 
 
-def insert_row(session: Session, obj) -> None:
+def insert_row(session: Session, obj, *, computed: tuple = (), only_if=None,
+               params: dict | None = None) -> bool:
     """INSERT a new mapped object with one Core statement and attach it to the session, loaded.
 
     For a hot path that creates a row and does not change it again in the transaction (a
@@ -221,6 +222,13 @@ def insert_row(session: Session, obj) -> None:
     statement. The row is the one a flush writes — column defaults, the version counter's
     first value, the foreign keys of the many-to-one objects set on it — and the object ends
     up persistent, as if read back by a query.
+
+    ``computed`` — ``((column name, SQL expression), …)``, built once by the caller — are
+    columns the database fills in the same statement (a foreign key found by a natural key:
+    no read before the write), and ``only_if`` a condition on what the writer assumed without
+    reading it (the configuration revisions its values were computed from); the statement is
+    then ``INSERT … SELECT … WHERE only_if``, with ``params`` for their parameters. It returns
+    whether the row was inserted: False when ``only_if`` was false (nothing attached).
 
     What a flush would run for the new row runs here too, taken from the mapper itself: its
     ``before_insert`` listeners (the ticket's search keys) before the statement, its
@@ -233,15 +241,28 @@ def insert_row(session: Session, obj) -> None:
     mapper.dispatch.before_insert(mapper, connection, state)  # as a flush calls them: the state
     table = mapper.local_table
     values = _column_values(mapper, obj)
-    result = connection.execute(_insert_returning_key(table), values)
-    stored = result.last_inserted_params()
-    stored.update(zip(table.primary_key.columns.keys(), result.one(), strict=True))
+    if computed or only_if is not None:
+        for name, _expression in computed:
+            values.pop(name, None)
+        values.update(_python_defaults(table, values, computed))
+        statement = _insert_select(table, tuple(values), computed, only_if)
+        row = connection.execute(statement, {**values, **(params or {})}).first()
+        if row is None:
+            return False
+        stored = dict(values)
+        stored.update(zip([*table.primary_key.columns.keys(), *(n for n, _e in computed)], row,
+                          strict=True))
+    else:
+        result = connection.execute(_insert_returning_key(table), values)
+        stored = result.last_inserted_params()
+        stored.update(zip(table.primary_key.columns.keys(), result.one(), strict=True))
     # Loaded values, as a query sets them; the next line makes them the committed state.
     state.dict.update({prop.key: stored.get(prop.columns[0].key)
                        for prop in mapper.column_attrs})
     make_transient_to_detached(obj)
     session.add(obj)
     mapper.dispatch.after_insert(mapper, connection, state)
+    return True
 
 
 def _column_values(mapper, obj) -> dict:
@@ -302,3 +323,29 @@ def include_object(dialect: str):
         return True
 
     return include
+
+
+def _python_defaults(table: sa.Table, values: dict, computed: tuple) -> dict:
+    """The column defaults computed in Python (a new token, the creation time) of the columns
+    not given: an ``INSERT … SELECT`` takes them as parameters, known to the caller."""
+    skipped = set(values) | {name for name, _e in computed}
+    return {column.key: (column.default.arg(None) if column.default.is_callable
+                         else column.default.arg)
+            for column in table.columns
+            if column.key not in skipped and column.default is not None
+            and (column.default.is_callable or column.default.is_scalar)}
+
+
+@memo("db.insert_statements")
+def _insert_select(table: sa.Table, names: tuple[str, ...], computed: tuple,
+                   only_if) -> sa.Insert:
+    """``INSERT … SELECT <values>, <computed> WHERE <only_if> RETURNING <primary key>,
+    <computed>``, built once per table, column set and condition (the caller's expressions are
+    built once, so they key the memo by identity)."""
+    selected = sa.select(*(sa.bindparam(name, type_=table.c[name].type) for name in names),
+                         *(expression for _name, expression in computed))
+    if only_if is not None:
+        selected = selected.where(only_if)
+    targets = [table.c[name] for name in names] + [table.c[name] for name, _e in computed]
+    return (table.insert().from_select(targets, selected)
+            .returning(*table.primary_key.columns, *(table.c[name] for name, _e in computed)))

@@ -110,6 +110,7 @@ CACHES: dict[str, Spec] = {
                                         "order and filter values"),
     "tickets.dialog_forms": Spec(C, "the action form class per set of dialog fields"),
     "tickets.counter_upsert": Spec(C, "the reference counter's upsert per database"),
+    "sessions.serializer": Spec(C, "the session cookie's signing serializer per secret key"),
     "tickets.pending_statement": Spec(C, "the statement reading a ticket's open requests"),
     "tickets.system_texts": Spec(C, "each system text as every catalogue writes it"),
     "visits.ticket_issue_statement": Spec(C, "the statement of a ticket's visit issue"),

@@ -7,9 +7,10 @@ caches of :mod:`app.core.caches`:
 * **Category choices** (``portal.category_choices``) — emptied when a category is written in
   this worker (the change signal ``categories``) and read again at the latest
   ``PORTAL_CHOICES_TTL`` seconds after they were read, so the other workers see an admin's
-  edit within that time. The choices only decide what the form *offers*: the submission
-  service checks the chosen category against the database
-  (:func:`app.portal.services._category`), so a stale list can never store a retired category.
+  edit within that time. The choices only decide what the form *offers*: the public
+  submission's INSERT checks the chosen category is still active (:mod:`app.tickets.submission`;
+  a firm account's through :func:`app.portal.services._category`), so a stale list can never
+  store a retired category.
 * **The blank form page** (``portal.blank_form``) for anonymous visitors — rendered with the
   real template (``portal/request_form.html``) once per language, path and category list, then
   served with the visitor's own CSRF token put in place of the one it was rendered with. Only

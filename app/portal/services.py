@@ -29,8 +29,9 @@ from app.core.validators import normalise_mobile
 from app.extensions import db
 from app.firms import uscc as uscc_rules
 from app.firms.models import Firm
+from app.portal import cache
 from app.portal.models import AnswerSnippet, FirmRegistration, RegistrationStatus
-from app.tickets import attachment_files, deadlines, routing, system_texts
+from app.tickets import attachment_files, deadlines, routing, submission, system_texts
 from app.tickets import services as tickets
 from app.tickets.models import (
     Category,
@@ -145,7 +146,54 @@ def submit_request(data: RequestData, *, actor: User | None, ip: str | None,
     keeps the requester as typed. A Taiwan-invested requester's ticket is marked 涉台, which
     adds the Taiwan affairs office at dispatch; the receipt says so.
     """
-    if actor is not None and actor.firm_id:
+    checked = _checked_files(data.files)
+    requester = tickets.Requester(name=data.contact_name, mobile=normalise_mobile(data.mobile),
+                                  email=(data.email or "").strip() or None,
+                                  firm_name=data.firm_name.strip())
+    if actor is None:
+        ticket = _public_ticket(data, requester, ip)
+    else:
+        ticket = _account_ticket(data, requester, actor, ip)
+    if data.is_taiwan:
+        _note_taiwan(ticket)
+    attachment_files.store(ticket, checked, uploaded_by=actor)
+    send_receipt(ticket, tracking_link(ticket))
+    logger.info("portal request %s (%s, firm %s)", ticket.reference, ticket.channel,
+                ticket.firm_id or "unregistered")
+    return ticket
+
+
+def _public_ticket(data: RequestData, requester, ip: str | None) -> Ticket:
+    """An anonymous requester's ticket through the public form's write
+    (:mod:`app.tickets.submission`): the registry firm and the category are checked in its
+    INSERT, not read first."""
+    result = uscc_rules.validate(data.uscc)
+    if not result.is_valid:
+        raise FieldError("uscc", str(uscc_rules.USCC_PROBLEM_MESSAGES[result.problem]))
+    requester.uscc = result.code
+    category_id = _chosen_category_id(data)
+    try:
+        return submission.create_public_ticket(
+            uscc=result.code, requester=requester, demand_type=DemandType(data.demand_type),
+            category_id=category_id, title=data.title, description=data.description, ip=ip,
+            is_taiwan_related=data.is_taiwan)
+    except submission.RetiredCategory as error:
+        raise FieldError("category", str(error)) from error
+
+
+def _chosen_category_id(data: RequestData) -> int | None:
+    """The requester's own category, if the form offers it (the INSERT checks it is still
+    active); the 涉台 mark never replaces it (DOMAIN §3)."""
+    if not data.category_id:
+        return None
+    if str(data.category_id) not in {value for value, _name in cache.category_choices()}:
+        raise FieldError("category", _("Choose one of the listed categories."))
+    return int(data.category_id)
+
+
+def _account_ticket(data: RequestData, requester, actor: User, ip: str | None) -> Ticket:
+    """A firm account's (or another signed-in requester's) ticket."""
+    if actor.firm_id:
         firm = actor.firm  # a firm account speaks for its registry firm (legacy codes too)
         code = firm.uscc
     else:
@@ -154,22 +202,12 @@ def submit_request(data: RequestData, *, actor: User | None, ip: str | None,
             raise FieldError("uscc", str(uscc_rules.USCC_PROBLEM_MESSAGES[result.problem]))
         code = result.code
         firm = registry_firm(code)
-    checked = _checked_files(data.files)
-    ticket = tickets.create_ticket(
-        actor, channel=Channel.PORTAL if actor is not None else Channel.WEB,
-        service_mode=ServiceMode.STANDARD, demand_type=DemandType(data.demand_type),
-        urgency=Urgency.NORMAL, title=data.title, description=data.description, firm=firm,
-        category=_category(data), ip=ip, is_taiwan_related=data.is_taiwan,
-        requester=tickets.Requester(name=data.contact_name, mobile=normalise_mobile(data.mobile),
-                                    email=(data.email or "").strip() or None,
-                                    firm_name=data.firm_name.strip(), uscc=code))
-    if data.is_taiwan:
-        _note_taiwan(ticket)
-    attachment_files.store(ticket, checked, uploaded_by=actor)
-    send_receipt(ticket, tracking_link(ticket))
-    logger.info("portal request %s (%s, firm %s)", ticket.reference, ticket.channel,
-                ticket.firm_id or "unregistered")
-    return ticket
+    requester.uscc = code
+    return tickets.create_ticket(
+        actor, channel=Channel.PORTAL, service_mode=ServiceMode.STANDARD,
+        demand_type=DemandType(data.demand_type), urgency=Urgency.NORMAL, title=data.title,
+        description=data.description, firm=firm, category=_category(data), ip=ip,
+        is_taiwan_related=data.is_taiwan, requester=requester)
 
 
 def _checked_files(files):

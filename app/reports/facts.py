@@ -374,6 +374,8 @@ def _facts_may_change(ticket: Ticket) -> bool:
 
 def _ticket_id(instance, inserted: bool) -> int | None:
     if isinstance(instance, Ticket):
+        if inserted and instance.derived_rows_later:
+            return None  # the job writes them (:func:`write_new_tickets_facts`)
         return instance.id if inserted or _facts_may_change(instance) else None
     if isinstance(instance, ReturnRequest | ExtensionRequest):
         return instance.ticket_id if instance.ticket_id is not None else getattr(
@@ -452,6 +454,28 @@ def init_app(app) -> None:
             event.listen(target, name, listener)
     if refresh_for_days not in sla_services.CALENDAR_CHANGED:
         sla_services.CALENDAR_CHANGED.append(refresh_for_days)
+
+
+# -- the tickets inserted without their facts -------------------------------------------------
+
+
+#: Tickets with no stored fact at all: every ticket has its ``intake`` row once written, and
+#: only a ticket inserted with ``derived_rows_later`` and not changed since (so still
+#: ``submitted``) has none. Read through the state's index; a batch at a time.
+_WITHOUT_FACTS = (sa.select(Ticket.id)
+                  .where(Ticket.status == S.SUBMITTED,
+                         ~sa.exists().where(ReportFact.ticket_id == Ticket.id))
+                  .order_by(Ticket.id).limit(BATCH))
+
+
+def write_new_tickets_facts(session: Session) -> int:
+    """Write the facts of the tickets inserted without them (the public form's), in the
+    session's transaction (the job ``reports.new_facts`` commits); returns how many."""
+    done = 0
+    while ids := list(session.scalars(_WITHOUT_FACTS)):
+        refresh(session, ids, new=ids)
+        done += len(ids)
+    return done
 
 
 # -- after a change of the working calendar ---------------------------------------------------

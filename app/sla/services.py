@@ -100,6 +100,37 @@ def _read_settings() -> SlaSettings:
     return _cached("settings", tuple(row), lambda: SlaSettings(**row._asdict()))
 
 
+def assume_known_settings() -> dict[str, str] | None:
+    """For a write that checks them in its own statement (:func:`unchanged`): the settings this
+    process read last become the request's without reading the row, and their revisions are
+    returned as that check's parameters. ``None`` if the process has read none yet (the row
+    is then read as usual). A write refused by the check calls :func:`forget_known_settings`
+    and computes again from the row."""
+    cached = _process_cache.get("settings")
+    if cached is None or not has_app_context():
+        return None
+    settings = cached[1]
+    g._sla_settings = settings
+    return {"sla_calendar_revision": settings.calendar_revision,
+            "sla_policy_revision": settings.policy_revision}
+
+
+def forget_known_settings() -> None:
+    """The settings assumed by :func:`assume_known_settings` were not the stored ones: read
+    everything again."""
+    _process_cache.pop("settings", None)
+    _forget_request_values()
+
+
+#: True while the stored revisions are those of :func:`assume_known_settings` (parameters
+#: ``sla_calendar_revision`` and ``sla_policy_revision``): every deadline computed from the
+#: kept calendar and policies is then the one the stored configuration gives.
+unchanged = sa.exists().where(
+    SlaSettings.__table__.c.id == 1,
+    SlaSettings.__table__.c.calendar_revision == sa.bindparam("sla_calendar_revision"),
+    SlaSettings.__table__.c.policy_revision == sa.bindparam("sla_policy_revision"))
+
+
 def _revisions() -> tuple[str, str]:
     """The revision tokens, from the request's settings row: one query for settings, calendar
     and policies together."""

@@ -133,38 +133,61 @@ def create_ticket(actor: User | None, *, channel: Channel, service_mode: Service
     if firm is None and actor is not None and actor.role == Role.FIRM_USER:
         firm = actor.firm  # a firm account speaks for its registry firm
     requester = requester or Requester()
-    _check_contact(firm, requester)
-    if not (title or "").strip() or not (description or "").strip():
-        raise ValidationFailed(_("A ticket needs a title and a description of the demand."))
+    check_demand(firm, requester, title, description)
     now = now_utc()
-    ticket = Ticket(
-        channel=Channel(channel),
-        service_mode=ServiceMode(service_mode), demand_type=DemandType(demand_type),
-        urgency=Urgency(urgency), is_complex=bool(is_complex), category=category,
-        is_taiwan_related=bool(is_taiwan_related) or bool(firm and firm.is_taiwan_invested),
-        title=title.strip(), description=description.strip(), firm=firm,
-        requester_name=_blank_to_none(requester.name),
-        requester_mobile=_blank_to_none(requester.mobile),
-        requester_email=_blank_to_none(requester.email),
-        requester_firm_name=_blank_to_none(requester.firm_name),
-        requester_uscc=_blank_to_none(requester.uscc),
-        created_by=actor, status=S.SUBMITTED, submitted_at=now,
-    )
-    ticket.intake_due_at = deadlines.for_ticket(ticket).due(SlaStep.INTAKE, now)
-    _refresh_due(ticket, now)
+    ticket = new_ticket(now, channel=Channel(channel), service_mode=ServiceMode(service_mode),
+                        demand_type=DemandType(demand_type), urgency=Urgency(urgency),
+                        is_complex=bool(is_complex), category=category, title=title,
+                        description=description, firm=firm, requester=requester,
+                        created_by=actor, is_taiwan_related=bool(is_taiwan_related)
+                        or bool(firm and firm.is_taiwan_invested))
     # Last before the insert: the counter's row lock is then held only for the inserts and
     # the commit, so concurrent submissions queue on it as briefly as possible.
     ticket.reference = next_reference(now)
     # Three plain inserts, no unit-of-work flush (it cost more CPU than the statements): the
     # ticket comes back with its id, nothing reads the event or the audit row back.
     insert_row(db.session, ticket)
+    record_creation(ticket, actor, ip)
+    return ticket
+
+
+def check_demand(firm, requester: Requester, title: str, description: str) -> None:
+    """A new ticket's contact and texts: refused with a clear message if missing."""
+    _check_contact(firm, requester)
+    if not (title or "").strip() or not (description or "").strip():
+        raise ValidationFailed(_("A ticket needs a title and a description of the demand."))
+
+
+def new_ticket(now: datetime, *, requester: Requester, title: str, description: str,
+               **columns) -> Ticket:
+    """A ticket in ``submitted`` with its intake deadline, not stored yet."""
+    ticket = Ticket(
+        title=title.strip(), description=description.strip(),
+        requester_name=_blank_to_none(requester.name),
+        requester_mobile=_blank_to_none(requester.mobile),
+        requester_email=_blank_to_none(requester.email),
+        requester_firm_name=_blank_to_none(requester.firm_name),
+        requester_uscc=_blank_to_none(requester.uscc),
+        status=S.SUBMITTED, submitted_at=now, **columns)
+    set_intake_deadline(ticket, now)
+    return ticket
+
+
+def set_intake_deadline(ticket: Ticket, now: datetime) -> None:
+    """The intake deadline and the current deadline of a new ticket."""
+    ticket.intake_due_at = deadlines.for_ticket(ticket).due(SlaStep.INTAKE, now)
+    _refresh_due(ticket, now)
+
+
+def record_creation(ticket: Ticket, actor: User | None, ip: str | None) -> None:
+    """The ``create`` event, the audit row and the log line of a ticket just inserted: two
+    plain inserts (nothing reads them back)."""
     db.session.connection().execute(_INSERT_EVENT, _event_values(
         ticket, "create", actor, None, S.SUBMITTED, None,
         {"channel": str(ticket.channel), "intake_due_at": iso(ticket.intake_due_at)}, ip))
     audit.append("ticket.create", actor=actor, obj=ticket,
                  details={"reference": ticket.reference})
     logger.info("ticket %s created by %s", ticket.reference, _actor_name(actor))
-    return ticket
 
 
 def _check_contact(firm, requester: Requester) -> None:

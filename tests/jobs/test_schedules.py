@@ -44,6 +44,7 @@ def test_the_scan_the_weekly_report_the_calendar_check_and_the_clean_up_are_sche
         "audit.seal": "*/5 * * * *",
         "audit.verify": "20 * * * *",
         "notifications.sweep": "* * * * *",
+        "reports.new_facts": "* * * * *",
     }
     periodic = {task.__name__ for task in huey._registry._periodic_tasks}
     assert {"schedule.sla.scan", "schedule.reports.send_weekly",

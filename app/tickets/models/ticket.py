@@ -123,6 +123,11 @@ class Ticket(TimestampMixin, db.Model):
                  postgresql_ops={"search_key": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
+    #: Not a column: set on a ticket inserted by the public form's write
+    #: (:mod:`app.tickets.submission`), whose rows derivable from it later (the report facts)
+    #: are written by their job instead of in its transaction.
+    derived_rows_later = False
+
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(sa.String(16), unique=True, nullable=False)
     access_token: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False,
