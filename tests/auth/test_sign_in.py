@@ -157,3 +157,18 @@ def test_sign_in_is_rate_limited_per_address(client, make):
     user = make.user()
     codes = [sign_in(client, user.username, "Wrong#Pass1").status_code for _ in range(11)]
     assert codes[-1] == 429
+
+
+def test_activity_is_recorded_to_the_minute_without_rewriting_the_cookie(client, make, login_as,
+                                                                          frozen_clock):
+    """Within a minute of the recorded activity a request sends no new session cookie (the
+    signed cookie is not rewritten on every request); a minute later the activity moves, and
+    the idle limit counts from there."""
+    login_as(make.user("handler"))
+    client.get("/home")
+    frozen_clock.advance(timedelta(seconds=30))
+    assert "Set-Cookie" not in client.get("/home").headers
+    frozen_clock.advance(timedelta(seconds=31))
+    assert "session=" in client.get("/home").headers.get("Set-Cookie", "")
+    frozen_clock.advance(timedelta(minutes=29, seconds=59))
+    assert client.get("/home").status_code == 200
