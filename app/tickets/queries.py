@@ -462,12 +462,33 @@ def queue_page(user, name: str, now, filters: QueueFilters, sort: str, page: int
         key = (user.id, user.role, user.unit_id, getattr(user, "firm_id", None),
                getattr(user, "tracking_ticket_id", None), name, order is NEWEST_ORDER,
                tuple(vars(filters).values()))
-        statements = _QUEUE_STATEMENTS.get(key, lambda: _page_statements(
-            queue(user, name, sa.bindparam("now"), filters), order))
+        statements = _QUEUE_STATEMENTS.get(key, lambda: _queue_statements(
+            user, name, filters, order))
     else:
         statements = _search_page_statements(user, name, now, filters, order)
     return QueuePage(page=page, per_page=per_page, max_per_page=None, error_out=False,
                      statements=statements, now=now)
+
+
+def _queue_statements(user, name: str, filters: QueueFilters,
+                      order: tuple) -> tuple[sa.Select, sa.Select]:
+    """:func:`queue_page`'s statements without a search: a unit's queue is read from the
+    unit's own tickets, page and count (:func:`~app.tickets.queries_sql.unit_page`,
+    :func:`~app.tickets.queries_sql.unit_count`), so a backlog it cannot see costs it
+    nothing; any other reader's queue walks the queue order."""
+    unit_id = _unit_seen(user)
+    if unit_id is None:
+        return _page_statements(queue(user, name, sa.bindparam("now"), filters), order)
+    conditions = _queue_conditions(name, sa.bindparam("now"), filters)
+    ids = queries_sql.unit_page(unit_id, conditions, order, order is NEWEST_ORDER).subquery()
+    return (_rows_of(ids, order),
+            queries_sql.unit_count(unit_id, conditions, QUEUE_COUNT_LIMIT + 1))
+
+
+def _rows_of(ids, order: tuple) -> sa.Select:
+    """The queue rows of the page ``ids``, in ``order``, with their lead unit's name."""
+    return (_LIST_ROWS.join(ids, Ticket.id == ids.c.id)
+            .outerjoin(Unit, Unit.id == Ticket.lead_unit_id).order_by(*order))
 
 
 def _page_statements(statement: sa.Select, order: tuple) -> tuple[sa.Select, sa.Select]:
@@ -475,8 +496,7 @@ def _page_statements(statement: sa.Select, order: tuple) -> tuple[sa.Select, sa.
     queue rows, and the count of its ids up to :data:`QUEUE_COUNT_LIMIT` + 1."""
     ordered = statement.order_by(None).order_by(*order)
     ids = ordered.limit(sa.bindparam("limit")).offset(sa.bindparam("offset")).subquery()
-    rows = (_LIST_ROWS.join(ids, Ticket.id == ids.c.id)
-            .outerjoin(Unit, Unit.id == Ticket.lead_unit_id).order_by(*order))
+    rows = _rows_of(ids, order)
     limited = ordered.order_by(None).limit(QUEUE_COUNT_LIMIT + 1).subquery()
     return rows, sa.select(sa.func.count()).select_from(limited)
 

@@ -79,6 +79,33 @@ def unit_count(unit_id: int, conditions: list, limit: int) -> sa.Select:
     return sa.select(sa.func.count()).select_from(both)
 
 
+def unit_page(unit_id: int, conditions: list, order: tuple, newest: bool) -> sa.Select:
+    """Both databases: the ids of a page (parameters ``limit`` and ``offset``) of the tickets
+    the unit leads or assists on that match ``conditions``, in ``order`` (the queue order, or
+    the newest first if ``newest``), read from the unit's
+    own tickets — never from those it cannot see.
+
+    Written as the union of two ordered branches, each cut at ``offset + limit``: the tickets
+    the unit leads, read in order from ``ix_tickets_unit_queue_order`` (the unit first, then
+    the queue order: the first entries are the page's), and those it only assists on (its
+    rows of ``ticket_assisting_units``, a few, sorted). ``lead = unit OR assisting`` instead
+    walks the queue order of every ticket testing each entry: a backlog of 100,000 submitted
+    tickets without a unit, due first, was read on every page of every handler (bench/RESULTS.md,
+    "Queues and the intake backlog")."""
+    cut = sa.bindparam("limit") + sa.bindparam("offset")
+    led = (sa.select(Ticket.id, Ticket.due_at).where(Ticket.lead_unit_id == unit_id, *conditions)
+           .order_by(*order).limit(cut))
+    only_assisted = (sa.select(Ticket.id, Ticket.due_at)
+                     .where(Ticket.id.in_(assisted_by(unit_id)),
+                            Ticket.lead_unit_id.is_distinct_from(unit_id), *conditions)
+                     .order_by(*order).limit(cut))
+    both = sa.union_all(led.subquery().select(), only_assisted.subquery().select()).subquery()
+    merged = ((both.c.id.desc(),) if newest
+              else (both.c.due_at.is_(None), both.c.due_at, both.c.id.desc()))
+    return (sa.select(both.c.id).order_by(*merged)
+            .limit(sa.bindparam("limit")).offset(sa.bindparam("offset")))
+
+
 def key_matches(text: str) -> sa.ColumnElement[bool]:
     """The ticket's search key contains ``text``, through the database's index.
 

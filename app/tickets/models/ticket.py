@@ -110,6 +110,11 @@ class Ticket(TimestampMixin, db.Model):
                  "demand_type", "urgency", "category_id", "firm_id", "submitted_at"),
         sa.Index("ix_tickets_status_queue_order", "status", sa.text("(due_at IS NULL)"),
                  "due_at", sa.text("id DESC"), "lead_unit_id", "sla_status"),
+        # A unit's queue (app.tickets.queries_sql.unit_page): the same order within each lead
+        # unit, so a handler's page reads only its unit's entries, whatever the backlog.
+        sa.Index("ix_tickets_unit_queue_order", "lead_unit_id", sa.text("(due_at IS NULL)"),
+                 "due_at", sa.text("id DESC"), "status", "sla_status", "service_mode",
+                 "demand_type", "urgency", "category_id", "firm_id", "submitted_at"),
         # Queue search (app.tickets.search): a trigram index on the key on PostgreSQL, so any
         # search of one or two Chinese characters or of three characters reads no other
         # ticket. SQLite has no such index: it searches the FTS5 table ``ticket_search``
