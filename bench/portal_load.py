@@ -3,6 +3,8 @@
     python bench/portal_load.py --database sqlite:////tmp/ruyi-portal-bench.db
     python bench/portal_load.py \\
         --database postgresql+psycopg://postgres@127.0.0.1:5432/ruyi_portal_bench
+    # on a copy of the 100,000 tickets of bench/tickets_seed.py (it keeps the submissions)
+    python bench/portal_load.py --database sqlite:////tmp/copy.db --existing --skip-page
 
 Builds a fresh database (migrations, then ``flask demo seed``), starts gunicorn with the
 production settings of ``gunicorn.conf.py`` (two workers unless told otherwise, no worker
@@ -373,9 +375,13 @@ def main() -> None:
     parser.add_argument("--skip-submissions", action="store_true")
     parser.add_argument("--demo-tickets", type=int, default=100,
                         help="demo tickets seeded before the run (default 100)")
+    parser.add_argument("--existing", action="store_true",
+                        help="submit to the database as it is (e.g. bench/tickets_seed.py's "
+                             "100,000 tickets) instead of building a fresh one")
     args = parser.parse_args()
     sys.path.insert(0, ROOT)
-    prepare(args.database, args.demo_tickets)
+    if not args.existing:
+        prepare(args.database, args.demo_tickets)
     report = {"database": args.database.split("://")[0], "workers": args.workers,
               "worker_class": args.worker_class or _configured("worker_class"),
               "threads": args.threads or _configured("threads"), "clients": args.clients,
