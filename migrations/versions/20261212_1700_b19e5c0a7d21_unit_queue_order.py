@@ -7,7 +7,7 @@ every handler's page read 100,000 index entries. With the unit first, the page r
 unit's entries only (app/tickets/queries_sql.py, ``unit_page``).
 
 Revision ID: b19e5c0a7d21
-Revises: d9aaf8d589c9
+Revises: 4ff1fea48abd
 Create Date: 2026-12-12 09:00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "b19e5c0a7d21"
-down_revision = "d9aaf8d589c9"
+down_revision = "4ff1fea48abd"
 branch_labels = None
 depends_on = None
 
