@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.deploy.private_servers import PrivatePostgres, PrivateRedis  # noqa: E402
+from tests.deploy.servers import hidden_fields  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PASSWORD = "Ruyi#Demo2026"  # noqa: S105 - the demo accounts' (app/demo/cli.py)
@@ -55,7 +56,6 @@ STAFF = ("dispatcher", "supervisor", "lead", "handler")
 FORM = {"firm_name": "昆山混合负载有限公司", "uscc": "91320583314159268J",
         "contact_name": "负载", "mobile": "13812345678", "email": "", "demand_type": "consult",
         "category": "", "description": "混合负载测试提交的诉求。", "consent": "y", "website": ""}
-HIDDEN = re.compile(r'<input[^>]*type="hidden"[^>]*>')
 REFERENCE = re.compile(r'href="/tickets/(KS[0-9A-Z-]+)"')
 RECEIVED = re.compile(r"/track/([^/]+)/received")
 SHOWN_REFERENCE = re.compile(r"(KS\d{4}-\d{6})")
@@ -151,15 +151,6 @@ class Visitor:
         return status, text, location
 
 
-def hidden(page: str) -> dict[str, str]:
-    fields = {}
-    for tag in HIDDEN.findall(page):
-        name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
-        if name:
-            fields[name.group(1)] = value.group(1) if value else ""
-    return fields
-
-
 def firm_client(port: int, client: int, deadline: float, think: float, results: dict) -> None:
     rng = random.Random(client)
     n = 0
@@ -172,7 +163,7 @@ def firm_client(port: int, client: int, deadline: float, think: float, results: 
             continue
         title = f"混合负载 {client}-{n}"
         status, _, location = visitor.request(
-            "portal submit", "POST", "/request", dict(FORM, title=title, **hidden(page)))
+            "portal submit", "POST", "/request", dict(FORM, title=title, **hidden_fields(page)))
         found = RECEIVED.search(location)
         if status != 302 or not found:
             continue
@@ -186,7 +177,7 @@ def firm_client(port: int, client: int, deadline: float, think: float, results: 
         if shown and status == 200:
             visitor.request("portal lookup", "POST", "/track",
                             {"reference": shown.group(1), "mobile": FORM["mobile"],
-                             **hidden(lookup_page)})
+                             **hidden_fields(lookup_page)})
         time.sleep(rng.uniform(0, think))
 
 
@@ -196,7 +187,8 @@ def staff_client(port: int, client: int, deadline: float, think: float, results:
     status, page, _ = visitor.request("sign-in form", "GET", "/auth/login")
     username = STAFF[client % len(STAFF)]
     status, _, _ = visitor.request("sign in", "POST", "/auth/login",
-                                   {"username": username, "password": PASSWORD, **hidden(page)})
+                                   {"username": username, "password": PASSWORD,
+                                    **hidden_fields(page)})
     if status != 302:
         results["errors"].append(f"{username} could not sign in: {status}")
         return
@@ -217,7 +209,7 @@ def staff_client(port: int, client: int, deadline: float, think: float, results:
         elif references:
             reference = rng.choice(references)
             status, page, _ = visitor.request("ticket page", "GET", f"/tickets/{reference}")
-            fields = hidden(page)
+            fields = hidden_fields(page)
             if status == 200 and "csrf_token" in fields:
                 visitor.request("ticket comment", "POST", f"/tickets/{reference}/comment",
                                 {"csrf_token": fields["csrf_token"],

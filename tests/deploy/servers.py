@@ -105,6 +105,20 @@ def run(args: list[str], env: dict, timeout: float = 300) -> subprocess.Complete
     return done
 
 
+#: A hidden input of a form (the CSRF token, a submission key if there is one).
+HIDDEN = re.compile(r'<input[^>]*type="hidden"[^>]*>')
+
+
+def hidden_fields(page: str) -> dict[str, str]:
+    """Every hidden input of the page's forms, to send back as a browser would."""
+    fields = {}
+    for tag in HIDDEN.findall(page):
+        name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name:
+            fields[name.group(1)] = value.group(1) if value else ""
+    return fields
+
+
 @dataclass
 class Response:
     status: int

@@ -40,6 +40,7 @@ from tests.deploy.servers import (
     Process,
     free_port,
     gunicorn,
+    hidden_fields,
     run,
     start,
     wait_until,
@@ -54,7 +55,6 @@ FORM = {"firm_name": "昆山故障测试有限公司", "uscc": "9132058331415926
         "contact_name": "故障", "mobile": "13812345678", "email": "", "demand_type": "consult",
         "category": "", "description": "故障测试提交的诉求。", "consent": "y", "website": ""}
 RECEIPT = re.compile(r"/track/([^/]+)/received")
-HIDDEN = re.compile(r'<input[^>]*type="hidden"[^>]*>')
 _addresses = itertools.count(1)
 
 
@@ -167,7 +167,7 @@ def submit(port: int, title: str) -> tuple[Outcome, str]:
         if page.status != 200:
             outcome.status = page.status
             return outcome, page.text
-        fields = dict(FORM, title=title, **_hidden_fields(page.text))
+        fields = dict(FORM, title=title, **hidden_fields(page.text))
         answer = browser.post(port, "/request", fields)
     except (OSError, http.client.HTTPException) as error:
         outcome.error = repr(error)
@@ -177,16 +177,6 @@ def submit(port: int, title: str) -> tuple[Outcome, str]:
     if answer.status == 302 and found:
         outcome.token = found.group(1)
     return outcome, answer.text
-
-
-def _hidden_fields(page: str) -> dict[str, str]:
-    """Every hidden input of the form (the CSRF token, a submission key if there is one)."""
-    fields = {}
-    for tag in HIDDEN.findall(page):
-        name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
-        if name:
-            fields[name.group(1)] = value.group(1) if value else ""
-    return fields
 
 
 def _clients(port: int, tally: Tally, count: int, stop: threading.Event,
